@@ -1,0 +1,36 @@
+// Control register and EFER bits (Intel SDM Vol. 3A, 2.5 and 2.2.1).
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/x86_64/asm_defs.h"
+
+namespace bulkhead::x86 {
+
+namespace cr0 {
+inline constexpr uint64_t kProtectionEnable = 1ull << 0;
+inline constexpr uint64_t kMonitorCoprocessor = 1ull << 1;
+inline constexpr uint64_t kNumericError = 1ull << 5;
+inline constexpr uint64_t kWriteProtect = 1ull << 16;
+inline constexpr uint64_t kNotWriteThrough = 1ull << 29;
+inline constexpr uint64_t kCacheDisable = 1ull << 30;
+inline constexpr uint64_t kPaging = 1ull << 31;
+static_assert(kNumericError == CR0_NE && kPaging == static_cast<uint32_t>(CR0_PG));
+}  // namespace cr0
+
+namespace cr4 {
+inline constexpr uint64_t kPae = 1ull << 5;
+inline constexpr uint64_t kPge = 1ull << 7;
+inline constexpr uint64_t kVmxEnable = 1ull << 13;
+inline constexpr uint64_t kOsxsave = 1ull << 18;
+static_assert(kPae == CR4_PAE);
+}  // namespace cr4
+
+namespace efer {
+inline constexpr uint64_t kLongModeEnable = 1ull << 8;
+inline constexpr uint64_t kLongModeActive = 1ull << 10;
+inline constexpr uint64_t kNoExecuteEnable = 1ull << 11;
+static_assert(kLongModeEnable == EFER_LME && kNoExecuteEnable == EFER_NXE);
+}  // namespace efer
+
+}  // namespace bulkhead::x86

@@ -1,0 +1,113 @@
+#include "arch/x86_64/descriptors.hpp"
+
+namespace bulkhead::x86 {
+
+namespace {
+
+// Segment descriptor fields (SDM Vol. 3A, 3.4.5): only what long mode checks.
+constexpr uint64_t kDescriptorAccessed = 1ull << 40;
+constexpr uint64_t kDescriptorWritableOrReadable = 1ull << 41;
+constexpr uint64_t kDescriptorExecutable = 1ull << 43;
+constexpr uint64_t kDescriptorCodeOrData = 1ull << 44;
+constexpr uint64_t kDescriptorPresent = 1ull << 47;
+constexpr uint64_t kDescriptorLongMode = 1ull << 53;
+constexpr uint64_t kDescriptorDefaultSize32 = 1ull << 54;
+constexpr uint64_t kDescriptorGranularity4K = 1ull << 55;
+constexpr uint64_t kDescriptorLimitLow = 0xffff;
+constexpr uint64_t kDescriptorLimitHigh = 0xfull << 48;
+constexpr uint64_t kDescriptorTypeTssAvailable = 0x9ull << 40;
+
+constexpr uint64_t kCodeDescriptor = kDescriptorAccessed | kDescriptorWritableOrReadable | kDescriptorExecutable |
+                                     kDescriptorCodeOrData | kDescriptorPresent | kDescriptorLongMode |
+                                     kDescriptorGranularity4K | kDescriptorLimitLow | kDescriptorLimitHigh;
+constexpr uint64_t kDataDescriptor = kDescriptorAccessed | kDescriptorWritableOrReadable | kDescriptorCodeOrData |
+                                     kDescriptorPresent | kDescriptorDefaultSize32 | kDescriptorGranularity4K |
+                                     kDescriptorLimitLow | kDescriptorLimitHigh;
+
+constexpr uint8_t kGateInterruptPresent = 0x8E;   // present, DPL 0, 64-bit interrupt gate
+constexpr unsigned kGdtEntries = 5;               // null, code, data, TSS (two slots)
+
+struct [[gnu::packed]] TablePointer {
+    uint16_t limit;
+    uint64_t base;
+};
+
+alignas(16) uint64_t g_gdt[kGdtEntries];
+alignas(16) TaskStateSegment g_tss;
+alignas(16) IdtGate g_idt[kIdtVectors];
+
+// A 64-bit TSS descriptor takes two GDT slots (SDM Vol. 3A, 8.2.3).
+void set_tss_descriptor(uint64_t* slot, const TaskStateSegment* tss) {
+    const uint64_t base = reinterpret_cast<uint64_t>(tss);
+    const uint64_t limit = sizeof(TaskStateSegment) - 1;
+    slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | kDescriptorTypeTssAvailable | kDescriptorPresent |
+              (((base >> 24) & 0xff) << 56);
+    slot[1] = base >> 32;
+}
+
+IstSlot ist_for_vector(unsigned vector) {
+    switch (static_cast<Vector>(vector)) {
+        case Vector::Nmi: return IstSlot::Nmi;
+        case Vector::DoubleFault: return IstSlot::DoubleFault;
+        case Vector::MachineCheck: return IstSlot::MachineCheck;
+        default: return IstSlot::None;
+    }
+}
+
+void set_gate(IdtGate& gate, uint64_t handler, IstSlot ist) {
+    gate.offset_low = static_cast<uint16_t>(handler);
+    gate.selector = kKernelCodeSelector;
+    gate.ist = static_cast<uint8_t>(ist);
+    gate.type_attributes = kGateInterruptPresent;
+    gate.offset_mid = static_cast<uint16_t>(handler >> 16);
+    gate.offset_high = static_cast<uint32_t>(handler >> 32);
+    gate.reserved = 0;
+}
+
+void load_gdt_and_segments() {
+    const TablePointer pointer{sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt)};
+    // Reload CS with a far return; the data segments with plain moves.
+    asm volatile(
+        "lgdt %0\n"
+        "pushq %1\n"
+        "leaq 1f(%%rip), %%rax\n"
+        "pushq %%rax\n"
+        "lretq\n"
+        "1:\n"
+        "mov %2, %%ds\n"
+        "mov %2, %%es\n"
+        "mov %2, %%ss\n"
+        :
+        : "m"(pointer), "i"(kKernelCodeSelector), "r"(kKernelDataSelector)
+        : "rax", "memory");
+}
+
+}  // namespace
+
+const char* exception_mnemonic(uint64_t vector) {
+    static const char* const kNames[] = {
+        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
+        "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor overrun",
+        "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
+        "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check", "#MC machine check",
+        "#XM SIMD error", "#VE virtualization exception", "#CP control protection"};
+    if (vector < sizeof(kNames) / sizeof(kNames[0])) return kNames[vector];
+    return vector < kFirstExternalVector ? "reserved exception" : "external interrupt";
+}
+
+void load_descriptor_tables(const IstStacks& stacks) {
+    g_gdt[0] = 0;
+    g_gdt[kKernelCodeSelector / 8] = kCodeDescriptor;
+    g_gdt[kKernelDataSelector / 8] = kDataDescriptor;
+    for (unsigned i = 0; i < kIstStackCount; ++i) g_tss.ist[i] = stacks.top[i];
+    g_tss.io_map_base = sizeof(TaskStateSegment);   // no I/O permission bitmap
+    set_tss_descriptor(&g_gdt[kTssSelector / 8], &g_tss);
+    load_gdt_and_segments();
+    asm volatile("ltr %0" ::"r"(kTssSelector));
+
+    for (unsigned v = 0; v < kIdtVectors; ++v) set_gate(g_idt[v], isr_stub_table[v], ist_for_vector(v));
+    const TablePointer idt_pointer{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
+    asm volatile("lidt %0" ::"m"(idt_pointer));
+}
+
+}  // namespace bulkhead::x86

@@ -1,0 +1,69 @@
+// The GDT, TSS and IDT of the hypervisor (Intel SDM Vol. 3A, chapters 3, 6, 8).
+//
+// Long mode barely uses segmentation, but VM exits need a valid host TR
+// (a TSS) and the TSS holds the interrupt stack table: NMI, double fault and
+// machine check switch to their own known-good stacks, so a kernel stack
+// overflow still ends in a readable report rather than a triple fault.
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/x86_64/asm_defs.h"
+
+namespace bulkhead::x86 {
+
+inline constexpr uint16_t kKernelCodeSelector = SELECTOR_CODE64;
+inline constexpr uint16_t kKernelDataSelector = SELECTOR_DATA;
+inline constexpr uint16_t kTssSelector = 0x18;
+
+inline constexpr unsigned kIdtVectors = 256;
+inline constexpr unsigned kFirstExternalVector = 32;
+
+// Exception vectors (SDM Vol. 3A, 6.3.1).
+enum class Vector : uint8_t {
+    DivideError = 0, Debug = 1, Nmi = 2, Breakpoint = 3, Overflow = 4, BoundRange = 5,
+    InvalidOpcode = 6, DeviceNotAvailable = 7, DoubleFault = 8, CoprocessorOverrun = 9,
+    InvalidTss = 10, SegmentNotPresent = 11, StackFault = 12, GeneralProtection = 13,
+    PageFault = 14, FpuError = 16, AlignmentCheck = 17, MachineCheck = 18, SimdError = 19,
+    VirtualizationException = 20, ControlProtection = 21,
+};
+const char* exception_mnemonic(uint64_t vector);
+
+// Interrupt stack table slots (1-based in the IDT gate, as the hardware counts).
+enum class IstSlot : uint8_t { None = 0, Nmi = 1, DoubleFault = 2, MachineCheck = 3 };
+inline constexpr unsigned kIstStackCount = 3;
+
+struct [[gnu::packed]] TaskStateSegment {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t io_map_base;
+};
+static_assert(sizeof(TaskStateSegment) == 104);
+
+struct [[gnu::packed]] IdtGate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attributes;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+};
+static_assert(sizeof(IdtGate) == 16);
+
+// Stack tops for the IST slots, indexed by IstSlot - 1.
+struct IstStacks {
+    uint64_t top[kIstStackCount];
+};
+
+// Builds and loads the GDT, TSS and IDT on the calling CPU.
+void load_descriptor_tables(const IstStacks& stacks);
+
+// The stub addresses of isr.S, one per vector.
+extern "C" const uint64_t isr_stub_table[kIdtVectors];
+
+}  // namespace bulkhead::x86

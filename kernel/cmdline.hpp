@@ -1,0 +1,101 @@
+// Hypervisor command-line parser.
+//
+// Syntax: words separated by spaces or tabs, each `key=value` or a bare `key`.
+// A first word starting with '/' is the image path some loaders prepend and is
+// skipped. Recognised options:
+//
+//   serial=<port>[,<baud>]   port: com1..com4 or hex 0x1..0xffff
+//                            baud: decimal that divides 115200 exactly
+//   loglevel=error|warn|info|debug
+//   on_exit=stay|poweroff|emulator
+//   selftest=none|write-text|exec-data|stack-guard|triple-fault
+//
+// Nothing here is fatal: a typo on the command line must not stop the machine
+// from booting. Problems are reported through a callback and the affected
+// option keeps its default. Repeated options: the last valid one wins.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace bulkhead {
+
+// Legacy PC serial port I/O bases.
+inline constexpr uint16_t kCom1Port = 0x3f8;
+inline constexpr uint16_t kCom2Port = 0x2f8;
+inline constexpr uint16_t kCom3Port = 0x3e8;
+inline constexpr uint16_t kCom4Port = 0x2e8;
+
+// The 16550 UART divides this base rate by a 16-bit divisor, so only bauds
+// that divide it exactly (with a divisor that fits) are reachable.
+inline constexpr uint32_t kUartBaseBaud = 115200;
+inline constexpr uint32_t kUartMaxDivisor = 0xffff;
+inline constexpr uint32_t kDefaultSerialBaud = kUartBaseBaud;
+inline constexpr uint64_t kMaxIoPort = 0xffff;
+
+enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
+enum class OnExit : uint8_t { Stay, PowerOff, Emulator };
+// Deliberate faults used by end-to-end tests to prove protections work.
+enum class SelfTest : uint8_t { None, WriteText, ExecData, StackGuard, TripleFault };
+
+struct HypervisorOptions {
+    uint16_t serial_port = kCom1Port;
+    uint32_t serial_baud = kDefaultSerialBaud;
+    LogLevel log_level = LogLevel::Info;
+    OnExit on_exit = OnExit::Stay;
+    SelfTest selftest = SelfTest::None;
+};
+
+enum class CmdlineProblem : uint8_t {
+    UnknownOption,  // key not recognised (value, if any, is reported too)
+    MissingValue,   // bare word for an option that needs `=value`
+    BadValue,       // value present (possibly empty) but not acceptable
+};
+
+// Key and value point into the original command line and are NOT
+// NUL-terminated; use the lengths (e.g. printf "%.*s").
+struct CmdlineDiagnostic {
+    CmdlineProblem problem;
+    const char* key;
+    size_t key_length;
+    const char* value;  // null when the word had no '='
+    size_t value_length;
+};
+
+using CmdlineSink = void (*)(void* context, const CmdlineDiagnostic& diagnostic);
+
+// Parses `cmdline` (may be null or empty). `sink` may be null to ignore
+// diagnostics; `context` is passed through to it untouched.
+HypervisorOptions parse_hypervisor_cmdline(const char* cmdline, CmdlineSink sink, void* context);
+
+const char* to_string(LogLevel level);
+const char* to_string(OnExit on_exit);
+const char* to_string(SelfTest selftest);
+const char* to_string(CmdlineProblem problem);
+
+// ---- Reusable pieces (also used for partition module command lines) ----
+
+// One word of a command line, split at its first '='.
+struct CmdlineWord {
+    const char* key;
+    size_t key_length;
+    const char* value;  // null when has_value is false
+    size_t value_length;
+    bool has_value;  // true for `key=` (empty value) as well as `key=v`
+};
+
+// Skips leading blanks, then splits off the next word and advances `cursor`
+// past it. Returns false (leaving `out` untouched) when no word is left or
+// `cursor` is null.
+bool next_cmdline_word(const char*& cursor, CmdlineWord& out);
+
+// Parses exactly `n` characters as a decimal or `0x`/`0X` hexadecimal
+// unsigned number. Rejects empty input, a bare "0x", stray characters and
+// values above UINT64_MAX. `out` is only written on success.
+bool parse_u64(const char* s, size_t n, uint64_t& out);
+
+// Like parse_u64 with an optional K, M or G suffix (either case, powers of
+// 1024): "16M" is 16 MiB. Overflow after scaling is rejected.
+bool parse_size(const char* s, size_t n, uint64_t& out);
+
+}  // namespace bulkhead

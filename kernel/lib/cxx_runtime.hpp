@@ -1,0 +1,5 @@
+#pragma once
+
+namespace bulkhead {
+void run_global_constructors();
+}

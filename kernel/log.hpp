@@ -1,0 +1,40 @@
+// The hypervisor console: leveled, formatted log lines on the serial port.
+//
+// Every line starts with "bulkhead: " so the hypervisor's own output stands
+// apart from what guests print. Lines logged before the serial port is set up
+// (while the command line that names the port is still being parsed) are kept
+// in a buffer and printed as soon as it is; if that buffer overflows, the number
+// of lost bytes is printed, so nothing disappears without a trace.
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "kernel/cmdline.hpp"
+
+namespace bulkhead {
+
+class Uart16550;
+
+void log_set_level(LogLevel level);
+LogLevel log_level();
+
+// Sends the buffered early log to `uart`, then everything after it.
+void log_attach_console(Uart16550& uart);
+
+// Used by fatal paths before a console exists: sets up COM1 at the default
+// speed, so the reason for the stop is visible.
+void log_attach_emergency_console();
+
+void log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void vlog(LogLevel level, const char* fmt, va_list args);
+
+#define log_error(...) ::bulkhead::log(::bulkhead::LogLevel::Error, __VA_ARGS__)
+#define log_warn(...) ::bulkhead::log(::bulkhead::LogLevel::Warn, __VA_ARGS__)
+#define log_info(...) ::bulkhead::log(::bulkhead::LogLevel::Info, __VA_ARGS__)
+#define log_debug(...) ::bulkhead::log(::bulkhead::LogLevel::Debug, __VA_ARGS__)
+
+// Waits until the serial port has sent everything (before power-off).
+void log_flush();
+
+}  // namespace bulkhead

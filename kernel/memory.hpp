@@ -1,0 +1,25 @@
+// The hypervisor's physical memory: the frame allocator that later hands out
+// partition memory, and the hypervisor's own W^X page tables.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/boot_info.hpp"
+#include "kernel/frame_allocator.hpp"
+
+namespace bulkhead {
+
+// Builds the frame allocator from the memory map and switches to page tables
+// that identity-map all physical memory as non-executable data, except the
+// hypervisor image (text read+execute, rodata read-only, data read+write) and
+// the stack guard pages and page 0 (not mapped at all). Ends the run when the
+// machine has too little memory for the hypervisor itself.
+void memory_init(const BootInfo& boot);
+
+FrameAllocator& frame_allocator();
+
+// True when [phys, phys+length) is mapped in the hypervisor's page tables.
+bool physical_range_readable(uint64_t phys, size_t length);
+
+}  // namespace bulkhead
