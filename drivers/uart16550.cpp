@@ -23,7 +23,6 @@ constexpr uint8_t kLsrTransmitHoldingEmpty = 0x20;
 constexpr uint8_t kLsrTransmitterEmpty = 0x40;
 constexpr uint8_t kScratchProbeA = 0x5a;
 constexpr uint8_t kScratchProbeB = 0xa5;
-constexpr uint32_t kMaxDivisor = 0xffff;
 
 // One byte at 300 baud takes ~33 ms; a few million status reads is far more
 // than any working UART needs, even under a slow emulator.
@@ -32,8 +31,7 @@ constexpr uint32_t kBusyWaitLimit = 4'000'000;
 }  // namespace
 
 Uart16550::InitResult Uart16550::init(uint16_t port, uint32_t baud) {
-    if (baud == 0 || kBaseClockBaud % baud != 0 || kBaseClockBaud / baud > kMaxDivisor)
-        return InitResult::BadBaud;
+    if (!uart_baud_reachable(baud)) return InitResult::BadBaud;
     // A missing UART reads back 0xff from every register: the scratch register
     // must remember what we wrote.
     x86::out8(port + kScratch, kScratchProbeA);
@@ -41,7 +39,7 @@ Uart16550::InitResult Uart16550::init(uint16_t port, uint32_t baud) {
     x86::out8(port + kScratch, kScratchProbeB);
     if (x86::in8(port + kScratch) != kScratchProbeB) return InitResult::NotPresent;
 
-    const uint16_t divisor = static_cast<uint16_t>(kBaseClockBaud / baud);
+    const uint16_t divisor = static_cast<uint16_t>(kUartBaseBaud / baud);
     x86::out8(port + kInterruptEnable, 0);
     x86::out8(port + kLineControl, kLcrDivisorLatch);
     x86::out8(port + kData, static_cast<uint8_t>(divisor));

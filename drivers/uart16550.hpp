@@ -3,12 +3,12 @@
 
 #include <stdint.h>
 
+#include "drivers/uart16550_defs.hpp"
+
 namespace bulkhead {
 
 class Uart16550 {
 public:
-    static constexpr uint32_t kBaseClockBaud = 115200;   // divisor 1
-
     enum class InitResult : uint8_t { Ok, NotPresent, BadBaud };
 
     // Programs the UART at `port` for 8N1 at `baud`, FIFOs on, interrupts off.

@@ -129,10 +129,8 @@ bool parse_serial_port(const char* s, size_t n, uint16_t& port) {
 bool parse_serial_baud(const char* s, size_t n, uint32_t& baud) {
     uint64_t value = 0;
     if (!parse_digits(s, n, kDecimalBase, value)) return false;
-    if (value == 0 || value > kUartBaseBaud) return false;
     // A baud the UART cannot produce exactly would garble the log silently.
-    if (kUartBaseBaud % value != 0) return false;
-    if (kUartBaseBaud / value > kUartMaxDivisor) return false;
+    if (value > kUartBaseBaud || !uart_baud_reachable(static_cast<uint32_t>(value))) return false;
     baud = static_cast<uint32_t>(value);
     return true;
 }

@@ -18,18 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/uart16550_defs.hpp"
+
 namespace bulkhead {
 
-// Legacy PC serial port I/O bases.
-inline constexpr uint16_t kCom1Port = 0x3f8;
-inline constexpr uint16_t kCom2Port = 0x2f8;
-inline constexpr uint16_t kCom3Port = 0x3e8;
-inline constexpr uint16_t kCom4Port = 0x2e8;
-
-// The 16550 UART divides this base rate by a 16-bit divisor, so only bauds
-// that divide it exactly (with a divisor that fits) are reachable.
-inline constexpr uint32_t kUartBaseBaud = 115200;
-inline constexpr uint32_t kUartMaxDivisor = 0xffff;
 inline constexpr uint32_t kDefaultSerialBaud = kUartBaseBaud;
 inline constexpr uint64_t kMaxIoPort = 0xffff;
 

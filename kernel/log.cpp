@@ -66,7 +66,7 @@ void log_attach_console(Uart16550& uart) {
 
 void log_attach_emergency_console() {
     if (g_console.uart != nullptr) return;
-    if (g_emergency_uart.init(kCom1Port, Uart16550::kBaseClockBaud) == Uart16550::InitResult::Ok)
+    if (g_emergency_uart.init(kCom1Port, kUartBaseBaud) == Uart16550::InitResult::Ok)
         log_attach_console(g_emergency_uart);
 }
 
@@ -87,6 +87,16 @@ void log(LogLevel level, const char* fmt, ...) {
 
 void log_flush() {
     if (g_console.uart != nullptr) g_console.uart->flush();
+}
+
+}  // namespace bulkhead
+
+namespace bulkhead {
+
+void report_console_losses() {
+    if (g_console.uart != nullptr && g_console.uart->dropped() != 0)
+        log_warn("console: %lu bytes were lost: the UART at %#x stayed busy", g_console.uart->dropped(),
+                 g_console.uart->port());
 }
 
 }  // namespace bulkhead

@@ -37,4 +37,8 @@ void vlog(LogLevel level, const char* fmt, va_list args);
 // Waits until the serial port has sent everything (before power-off).
 void log_flush();
 
+// Logs how many bytes the UART failed to send, if any (a UART that stays
+// busy), so even losses leave a trace. Called when the run ends.
+void report_console_losses();
+
 }  // namespace bulkhead

@@ -10,6 +10,7 @@
 #include "kernel/cmdline.hpp"
 #include "kernel/cpu_check.hpp"
 #include "kernel/lib/cxx_runtime.hpp"
+#include "kernel/lib/units.hpp"
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/multiboot2.hpp"
@@ -89,6 +90,11 @@ void print_banner(const HypervisorOptions& options) {
     log_info("boot information: %zu memory regions%s, %zu modules, ACPI RSDP %s", g_boot_info.memory_count,
              g_boot_info.memory_map_truncated ? " (truncated)" : "", g_boot_info.module_count,
              g_boot_info.rsdp == nullptr ? "not given (BIOS area scan)" : g_boot_info.rsdp_is_v2 ? "v2" : "v1");
+    for (size_t i = 0; i < g_boot_info.module_count; ++i) {
+        const BootModule& m = g_boot_info.modules[i];
+        log_info("module %zu: %#lx-%#lx (%lu KiB) \"%s\"", i, m.start, m.end, (m.end - m.start + kKiB - 1) / kKiB,
+                 m.cmdline);
+    }
 }
 
 }  // namespace

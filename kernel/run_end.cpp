@@ -35,6 +35,7 @@ void end_run(RunStatus status) {
     g_ending = true;
 
     log_attach_emergency_console();
+    report_console_losses();
     if (is_pass(status))
         log_info("run ended: pass (status 0x%x)", static_cast<unsigned>(status));
     else

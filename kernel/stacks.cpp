@@ -9,9 +9,15 @@ GuardedStack<IST_STACK_SIZE> g_ist_stacks[x86::kIstStackCount];
 }
 
 GuardPages stack_guard_pages() {
+    static constexpr const char* kIstNames[x86::kIstStackCount] = {"the NMI stack", "the double-fault stack",
+                                                                   "the machine-check stack"};
     GuardPages pages{};
-    pages.address[pages.count++] = bulkhead_boot_stack.guard_address();
-    for (const auto& stack : g_ist_stacks) pages.address[pages.count++] = stack.guard_address();
+    pages.address[pages.count] = bulkhead_boot_stack.guard_address();
+    pages.name[pages.count++] = "the boot CPU's stack";
+    for (unsigned i = 0; i < x86::kIstStackCount; ++i) {
+        pages.address[pages.count] = g_ist_stacks[i].guard_address();
+        pages.name[pages.count++] = kIstNames[i];
+    }
     return pages;
 }
 

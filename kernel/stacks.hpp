@@ -26,6 +26,7 @@ struct alignas(STACK_GUARD_SIZE) GuardedStack {
 struct GuardPages {
     static constexpr size_t kMax = 1 + x86::kIstStackCount;
     uint64_t address[kMax];
+    const char* name[kMax];
     size_t count;
 };
 GuardPages stack_guard_pages();

@@ -4,6 +4,7 @@
 #include "arch/x86_64/descriptors.hpp"
 #include "kernel/log.hpp"
 #include "kernel/run_end.hpp"
+#include "kernel/stacks.hpp"
 
 extern "C" const bulkhead::ExceptionFixup __exception_fixups_start[];
 extern "C" const bulkhead::ExceptionFixup __exception_fixups_end[];
@@ -23,6 +24,15 @@ void dump_registers(const TrapFrame& f) {
               x86::read_cr0(), x86::read_cr3(), x86::read_cr4());
 }
 
+// A fault address inside a guard page means a stack ran over its end: say so,
+// because the register dump alone does not make that obvious.
+void explain_guard_page_hit(uint64_t fault_address) {
+    const GuardPages guards = stack_guard_pages();
+    for (size_t i = 0; i < guards.count; ++i)
+        if (fault_address - guards.address[i] < STACK_GUARD_SIZE)
+            log_error("  the fault address is in the guard page of %s: stack overflow", guards.name[i]);
+}
+
 [[noreturn]] void fatal_exception(const TrapFrame& f) {
     // A fault inside this report (a broken console, say) must still end the run.
     if (g_in_fatal_exception) end_run(RunStatus::CpuException);
@@ -31,6 +41,7 @@ void dump_registers(const TrapFrame& f) {
     log_error("EXCEPTION %s (vector %lu) error=%#lx rip=%016lx cr2=%016lx", x86::exception_mnemonic(f.vector),
               f.vector, f.error_code, f.rip, x86::read_cr2());
     dump_registers(f);
+    explain_guard_page_hit(x86::read_cr2());
     end_run(RunStatus::CpuException);
 }
 

@@ -21,6 +21,7 @@ REQUIRED_TOOLS=(
   "/usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0.0.0:bochs-term"
   "qemu-system-x86_64:qemu-system-x86"
   "/usr/share/OVMF/OVMF_CODE_4M.fd:ovmf"
+  "/usr/share/seabios/bios-256k.bin:seabios"
   "/usr/include/catch2/catch.hpp:catch2"
   "timeout:coreutils"
 )

@@ -117,6 +117,7 @@ case_bochs_stack_guard() {
   make_iso stack "on_exit=emulator selftest=stack-guard"
   run_bochs "$E2E_DIR/stack.iso" corei7_skylake_x 120
   expect_line '^bulkhead: EXCEPTION #DF double fault \(vector 8\)'
+  expect_line "^bulkhead:   the fault address is in the guard page of the boot CPU's stack: stack overflow$"
   expect_line '^bulkhead: run ended: FAIL: hypervisor exception'
   expect_status 1 "Bochs failure"
 }
@@ -129,4 +130,18 @@ case_qemu_triple_fault_is_not_a_pass() {
   expect_no_line 'run ended'
   [ "$STATUS" != "$(qemu_status_for $STATUS_PASS)" ] || fail "a triple fault read as a pass"
   expect_status 0 "QEMU's exit after a triple fault with -no-reboot"
+}
+
+# Boot modules reach the hypervisor with their own command lines (the
+# convention partitions will use), page-aligned as the header asks.
+case_qemu_modules_listed() {
+  head -c 10000 /dev/zero >"$E2E_DIR/first.bin"
+  head -c 5000 /dev/zero >"$E2E_DIR/second.bin"
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/modules.iso" --cmdline "on_exit=emulator" \
+    --module "$E2E_DIR/first.bin" "name=alpha memory=16M" --module "$E2E_DIR/second.bin" "name=beta"
+  run_qemu "$E2E_DIR/modules.iso" bios 60
+  expect_line '^bulkhead: boot information: [0-9]+ memory regions, 2 modules'
+  expect_line '^bulkhead: module 0: 0x[0-9a-f]+000-0x[0-9a-f]+ \(10 KiB\) "name=alpha memory=16M"$'
+  expect_line '^bulkhead: module 1: 0x[0-9a-f]+000-0x[0-9a-f]+ \(5 KiB\) "name=beta"$'
+  expect_qemu_status $STATUS_VMX_UNAVAILABLE
 }

@@ -30,52 +30,19 @@ make_iso() {
   "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/$1.iso" --cmdline "$2"
 }
 
+source "$SOURCE_DIR/scripts/lib/emulators.sh"
+
 # run_qemu ISO FIRMWARE(bios|uefi) TIMEOUT [extra qemu args...]: sets STATUS.
 run_qemu() {
   local iso=$1 firmware=$2 limit=$3
   shift 3
-  local fw=()
-  if [ "$firmware" = uefi ]; then
-    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$E2E_DIR/ovmf-vars.fd"
-    fw=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
-        -drive if=pflash,format=raw,unit=1,file="$E2E_DIR/ovmf-vars.fd")
-  fi
-  timeout --kill-after=5 "$limit" qemu-system-x86_64 -machine q35 -cpu max -m 256 "${fw[@]}" \
-    -cdrom "$iso" -display none -no-reboot -monitor none \
-    -serial "file:$E2E_DIR/com1.txt" \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -d guest_errors -D "$E2E_DIR/emulator.log" "$@" \
-    >"$E2E_DIR/emulator-stdout.txt" 2>&1 </dev/null
+  qemu_boot "$E2E_DIR" "$iso" "$firmware" "$limit" "$@"
   STATUS=$?
 }
 
-# run_bochs ISO CPU_MODEL TIMEOUT [cpu count]: sets STATUS. Bochs exits 0 only
-# through the debugger's quit (a pass), 1 for Shutdown, power-off or a triple
-# fault (reset_on_triple_fault=0: a reset would quit with 0, a false pass).
+# run_bochs ISO CPU_MODEL TIMEOUT [cpu count]: sets STATUS.
 run_bochs() {
-  local iso=$1 model=$2 limit=$3 count=${4:-1}
-  cat >"$E2E_DIR/bochsrc" <<BOCHSRC
-megs: 256
-cpu: model=$model, count=$count, ips=4000000, reset_on_triple_fault=0
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-display_library: term
-ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-ata0-master: type=cdrom, path="$iso", status=inserted
-boot: cdrom
-com1: enabled=1, mode=file, dev=$E2E_DIR/com1.txt
-log: $E2E_DIR/emulator.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-port_e9_hack: enabled=1
-speaker: enabled=0
-sound: driver=dummy
-BOCHSRC
-  printf 'c\nquit\n' >"$E2E_DIR/dbg.rc"
-  TERM=xterm timeout --kill-after=5 "$limit" bochs-bin -q -f "$E2E_DIR/bochsrc" -rc "$E2E_DIR/dbg.rc" \
-    >"$E2E_DIR/emulator-stdout.txt" 2>&1 </dev/null
+  bochs_boot "$E2E_DIR" "$1" "$2" "${4:-1}" "$3"
   STATUS=$?
 }
 
