@@ -16,6 +16,10 @@ constexpr uint64_t kDescriptorGranularity4K = 1ull << 55;
 constexpr uint64_t kDescriptorLimitLow = 0xffff;
 constexpr uint64_t kDescriptorLimitHigh = 0xfull << 48;
 constexpr uint64_t kDescriptorTypeTssAvailable = 0x9ull << 40;
+// Where a system descriptor keeps its base address (SDM Vol. 3A, 3.4.5, 8.2.3).
+constexpr unsigned kBaseLowShift = 16, kBaseLowBits = 24;
+constexpr unsigned kBaseHighShift = 56, kBaseHighBits = 8;
+constexpr uint64_t kLimitLowMask = 0xffff;
 
 constexpr uint64_t kCodeDescriptor = kDescriptorAccessed | kDescriptorWritableOrReadable | kDescriptorExecutable |
                                      kDescriptorCodeOrData | kDescriptorPresent | kDescriptorLongMode |
@@ -40,9 +44,11 @@ alignas(16) IdtGate g_idt[kIdtVectors];
 void set_tss_descriptor(uint64_t* slot, const TaskStateSegment* tss) {
     const uint64_t base = reinterpret_cast<uint64_t>(tss);
     const uint64_t limit = sizeof(TaskStateSegment) - 1;
-    slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | kDescriptorTypeTssAvailable | kDescriptorPresent |
-              (((base >> 24) & 0xff) << 56);
-    slot[1] = base >> 32;
+    const uint64_t base_low = base & ((1ull << kBaseLowBits) - 1);
+    const uint64_t base_high = (base >> kBaseLowBits) & ((1ull << kBaseHighBits) - 1);
+    slot[0] = (limit & kLimitLowMask) | (base_low << kBaseLowShift) | kDescriptorTypeTssAvailable |
+              kDescriptorPresent | (base_high << kBaseHighShift);
+    slot[1] = base >> (kBaseLowBits + kBaseHighBits);   // bits 63:32 of the base
 }
 
 IstSlot ist_for_vector(unsigned vector) {
