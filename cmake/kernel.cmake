@@ -34,6 +34,7 @@ file(GLOB BULKHEAD_KERNEL_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/kernel/*.cpp
   ${CMAKE_SOURCE_DIR}/kernel/lib/*.cpp
   ${CMAKE_SOURCE_DIR}/drivers/*.cpp
+  ${CMAKE_SOURCE_DIR}/vmm/*.S
   ${CMAKE_SOURCE_DIR}/vmm/*.cpp)
 
 set(BULKHEAD_LINKER_SCRIPT ${CMAKE_SOURCE_DIR}/boot/linker.ld)
@@ -63,3 +64,4 @@ add_custom_command(
   COMMENT "Building ${BULKHEAD_ISO}"
   VERBATIM)
 add_custom_target(iso ALL DEPENDS ${BULKHEAD_ISO})
+include(cmake/guests.cmake)

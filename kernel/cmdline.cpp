@@ -18,6 +18,7 @@ constexpr int kNotADigit = -1;
 constexpr int kFirstHexLetterValue = 10;  // 'a' / 'A'
 constexpr char kPathPrefix = '/';
 constexpr char kSerialBaudSeparator = ',';
+constexpr char kQuote = '"';
 
 constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
 constexpr bool ends_word(char c) { return c == '\0' || is_blank(c); }
@@ -196,9 +197,29 @@ void apply_word(const CmdlineWord& word, HypervisorOptions& options, CmdlineSink
         report(sink, context, CmdlineProblem::UnknownOption, word);
     } else if (!word.has_value) {
         report(sink, context, CmdlineProblem::MissingValue, word);
-    } else if (!handler->apply(word.value, word.value_length, options)) {
+    } else if (word.bad_quote || !handler->apply(word.value, word.value_length, options)) {
         report(sink, context, CmdlineProblem::BadValue, word);
     }
+}
+
+// Scans a value that starts with the opening quote at `p`; returns where the
+// word ends. No escapes: the first '"' after the opening one closes the value.
+const char* scan_quoted_value(const char* p, CmdlineWord& word) {
+    word.value = p + 1;
+    const char* close = word.value;
+    while (*close != '\0' && *close != kQuote) ++close;
+    word.value_length = static_cast<size_t>(close - word.value);
+    if (*close == '\0') {
+        word.bad_quote = true;  // never closed
+        return close;
+    }
+    word.quoted = true;
+    const char* end = close + 1;
+    if (ends_word(*end)) return end;
+    // `key="v"x`: skip the stray text so the next word starts cleanly.
+    word.bad_quote = true;
+    while (!ends_word(*end)) ++end;
+    return end;
 }
 
 }  // namespace
@@ -212,16 +233,20 @@ bool next_cmdline_word(const char*& cursor, CmdlineWord& out) {
         return false;
     }
 
-    CmdlineWord word{p, 0, nullptr, 0, false};
+    CmdlineWord word{p, 0, nullptr, 0, false, false, false};
     while (!ends_word(*p) && *p != '=') ++p;
     word.key_length = static_cast<size_t>(p - word.key);
     // Split at the first '=' only, so values may themselves contain '='.
     if (*p == '=') {
         ++p;
-        word.value = p;
         word.has_value = true;
-        while (!ends_word(*p)) ++p;
-        word.value_length = static_cast<size_t>(p - word.value);
+        if (*p == kQuote) {
+            p = scan_quoted_value(p, word);
+        } else {
+            word.value = p;
+            while (!ends_word(*p)) ++p;
+            word.value_length = static_cast<size_t>(p - word.value);
+        }
     }
     cursor = p;
     out = word;

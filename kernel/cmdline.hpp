@@ -1,6 +1,8 @@
 // Hypervisor command-line parser.
 //
 // Syntax: words separated by spaces or tabs, each `key=value` or a bare `key`.
+// A value may be quoted, `key="a b c"`, to hold spaces; the quotes are not
+// part of the value and there is no escape, so a value cannot hold '"'.
 // A first word starting with '/' is the image path some loaders prepend and is
 // skipped. Recognised options:
 //
@@ -74,10 +76,17 @@ struct CmdlineWord {
     const char* value;  // null when has_value is false
     size_t value_length;
     bool has_value;  // true for `key=` (empty value) as well as `key=v`
+    bool quoted;     // written `key="v"`: value is what lies between the quotes
+    // An opening quote with no closing one (the value then runs to the end of
+    // the string), or text right after the closing quote (`key="v"x`; the
+    // word then runs on to the next blank, and value is still just `v`).
+    // Either way the value is not what the writer meant: callers reject it.
+    bool bad_quote;
 };
 
 // Skips leading blanks, then splits off the next word and advances `cursor`
-// past it. Returns false (leaving `out` untouched) when no word is left or
+// past it. A value that starts with '"' runs to the next '"', blanks
+// included. Returns false (leaving `out` untouched) when no word is left or
 // `cursor` is null.
 bool next_cmdline_word(const char*& cursor, CmdlineWord& out);
 

@@ -276,6 +276,16 @@ bool FrameAllocator::allocate_contiguous(size_t frames, size_t align_frames, uin
     return true;
 }
 
+bool FrameAllocator::allocate_at(uint64_t phys, size_t frames) {
+    if (phys % kFrameSize != 0 || frames == 0) return false;
+    const size_t first = frame_of(phys);
+    if (first >= frame_count_ || frames > frame_count_ - first) return false;
+    if (next_taken_frame(first, first + frames) != first + frames) return false;
+    fill_bits(free_map_, first, frames, false);
+    free_count_ -= frames;
+    return true;
+}
+
 bool FrameAllocator::is_allocated_pool_frame(size_t frame) const {
     return frame < frame_count_ && bit(pool_map_, frame) && !bit(free_map_, frame);
 }

@@ -64,6 +64,11 @@ class FrameAllocator {
     // 2 MiB page.
     bool allocate_contiguous(size_t frames, size_t align_frames, uint64_t& phys);
 
+    // Exactly the frames [phys, phys + frames * 4 KiB), for memory whose
+    // place is given (a partition's fixed placement). All or nothing: false,
+    // and nothing taken, if any of them is not free.
+    bool allocate_at(uint64_t phys, size_t frames);
+
     // Returns a frame to the pool. False, and nothing changes, for a frame
     // that is unaligned, out of range, not part of the pool, or already free.
     bool free(uint64_t phys);

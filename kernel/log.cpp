@@ -85,6 +85,15 @@ void log(LogLevel level, const char* fmt, ...) {
     va_end(args);
 }
 
+void log_partition_line(const char* partition, const char* text, size_t length) {
+    SpinlockGuard guard(g_console.lock);
+    put_char(g_console, '[');
+    put_string(g_console, partition);
+    put_string(g_console, "] ");
+    for (size_t i = 0; i < length; ++i) put_char(g_console, text[i]);
+    put_char(g_console, '\n');
+}
+
 void log_flush() {
     if (g_console.uart != nullptr) g_console.uart->flush();
 }

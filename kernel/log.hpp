@@ -34,6 +34,10 @@ void vlog(LogLevel level, const char* fmt, va_list args);
 #define log_info(...) ::bulkhead::log(::bulkhead::LogLevel::Info, __VA_ARGS__)
 #define log_debug(...) ::bulkhead::log(::bulkhead::LogLevel::Debug, __VA_ARGS__)
 
+// One line of a partition's output, as "[name] text". Whole lines only: the
+// console lock keeps them from interleaving with anything else.
+void log_partition_line(const char* partition, const char* text, size_t length);
+
 // Waits until the serial port has sent everything (before power-off).
 void log_flush();
 

@@ -19,6 +19,8 @@
 #include "kernel/selftest.hpp"
 #include "kernel/stacks.hpp"
 #include "kernel/version.hpp"
+#include "vmm/partitions.hpp"
+#include "vmm/vmx_root.hpp"
 
 namespace bulkhead {
 
@@ -113,8 +115,9 @@ extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     power_init(g_boot_info);
     run_selftest(options.selftest);
 
-    check_cpu();
-    end_run(RunStatus::Pass);
+    const x86::VmxCapabilities& caps = check_cpu();
+    enter_vmx_root(caps);
+    end_run(run_partitions(g_boot_info, caps));
 }
 
 }  // namespace bulkhead

@@ -34,22 +34,10 @@ constexpr uint64_t kMinimumMappedEnd = 4 * kGiB;
 constexpr size_t kMaxReserved = 3 + kMaxModules;
 
 FrameAllocator g_frames;
+bool g_page_tables_live = false;
 
 void* identity(uint64_t phys) { return reinterpret_cast<void*>(phys); }
 uint64_t address_of(const char* symbol) { return reinterpret_cast<uint64_t>(symbol); }
-
-// Page tables come from the frame allocator and are reached through the
-// identity map.
-struct FrameBackedTables {
-    uint64_t allocate_table() {
-        uint64_t phys = 0;
-        if (!g_frames.allocate(phys)) return 0;
-        if (phys + x86::kPageSize4K > kEarlyMapEnd) return 0;
-        memset(identity(phys), 0, x86::kPageSize4K);
-        return phys;
-    }
-    uint64_t* table_at(uint64_t phys) { return static_cast<uint64_t*>(identity(phys)); }
-};
 
 size_t collect_available(const BootInfo& boot, PhysRange* out) {
     size_t count = 0;
@@ -129,10 +117,9 @@ bool cpu_has_nx() {
     return (x86::read_msr(x86::Msr::Efer) & x86::efer::kNoExecuteEnable) != 0;
 }
 
-FrameBackedTables g_tables;
-PageTableBuilder<FrameBackedTables> g_page_tables(g_tables);
-bool g_page_tables_live = false;
+PageTableBuilder<HypervisorTableMemory> g_page_tables(hypervisor_tables);
 uint64_t g_identity_mapped_bytes = 0;
+
 
 // W^X: the identity map is data (read+write, never execute); the image is then
 // re-mapped part by part with the rights each part needs.
@@ -169,6 +156,21 @@ void build_hypervisor_page_tables(const BootInfo& boot, PageSizes largest) {
 
 }  // namespace
 
+HypervisorTableMemory hypervisor_tables;
+
+// Until the hypervisor's own tables are live, only boot/entry32.S's early
+// identity map of the first 4 GiB reaches a new table.
+uint64_t HypervisorTableMemory::allocate_table() {
+    uint64_t phys = 0;
+    if (!g_frames.allocate(phys)) return 0;
+    if (!g_page_tables_live && phys + x86::kPageSize4K > kEarlyMapEnd) {
+        g_frames.free(phys);
+        return 0;
+    }
+    memset(reinterpret_cast<void*>(phys), 0, x86::kPageSize4K);
+    return phys;
+}
+
 void memory_init(const BootInfo& boot) {
     if (!cpu_has_nx()) {
         log_error("CPU lacks no-execute pages (CPUID.80000001:EDX.NX=0): W^X impossible");
@@ -188,6 +190,9 @@ void memory_init(const BootInfo& boot) {
 }
 
 FrameAllocator& frame_allocator() { return g_frames; }
+
+uint64_t hypervisor_image_start() { return address_of(__image_start); }
+uint64_t hypervisor_image_end() { return address_of(__image_end); }
 
 bool physical_range_readable(uint64_t phys, size_t length) {
     if (!g_page_tables_live || length == 0 || phys + length < phys) return false;

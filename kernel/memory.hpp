@@ -17,7 +17,20 @@ namespace bulkhead {
 // machine has too little memory for the hypervisor itself.
 void memory_init(const BootInfo& boot);
 
+// Paging structures (the hypervisor's page tables, partitions' EPTs) come from
+// the frame allocator and are reached through the identity map. This is the
+// Memory policy of PageTableBuilder and EptBuilder.
+struct HypervisorTableMemory {
+    uint64_t allocate_table();
+    uint64_t* table_at(uint64_t phys) { return reinterpret_cast<uint64_t*>(phys); }
+};
+extern HypervisorTableMemory hypervisor_tables;
+
 FrameAllocator& frame_allocator();
+
+// Where the hypervisor image lies in physical memory.
+uint64_t hypervisor_image_start();
+uint64_t hypervisor_image_end();
 
 // True when [phys, phys+length) is mapped in the hypervisor's page tables.
 bool physical_range_readable(uint64_t phys, size_t length);

@@ -21,6 +21,7 @@ const char* to_string(RunStatus status) {
         case RunStatus::CpuException: return "hypervisor exception";
         case RunStatus::BootInfoInvalid: return "boot information invalid";
         case RunStatus::OutOfMemory: return "out of memory";
+        case RunStatus::PartitionFailed: return "a partition did not meet its expectation";
     }
     return "unknown";
 }

@@ -22,6 +22,7 @@ enum class RunStatus : uint8_t {
     CpuException = 0x13,        // the hypervisor itself faulted
     BootInfoInvalid = 0x14,     // the loader's multiboot2 information is unusable
     OutOfMemory = 0x15,         // not enough RAM for the hypervisor itself
+    PartitionFailed = 0x16,     // a partition did not do what its configuration expected
 };
 
 const char* to_string(RunStatus status);

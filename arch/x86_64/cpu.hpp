@@ -40,6 +40,16 @@ inline uint64_t read_tsc() {
     return (uint64_t{hi} << 32) | lo;
 }
 
+// XCR0, the enabled XSAVE state components (needs CR4.OSXSAVE).
+inline uint64_t read_xcr0() {
+    uint32_t lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t{hi} << 32) | lo;
+}
+inline void write_xcr0(uint64_t value) {
+    asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(value)), "d"(static_cast<uint32_t>(value >> 32)));
+}
+
 inline uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr2() { uint64_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }

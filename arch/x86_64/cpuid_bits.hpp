@@ -13,9 +13,12 @@ inline constexpr uint32_t kLeafExtendedMax = CPUID_EXTENDED_MAX;
 inline constexpr uint32_t kLeafExtendedFeatures = CPUID_EXTENDED_FEATURES;
 inline constexpr uint32_t kLeafBrandFirst = 0x80000002;
 inline constexpr uint32_t kLeafBrandLast = 0x80000004;
+inline constexpr uint32_t kLeafXsave = 0xd;   // subleaf 0: XCR0 bits the CPU supports in EAX:EDX
 
 // Leaf 1, ECX.
 inline constexpr uint32_t kFeaturesEcxVmx = 1u << 5;
+inline constexpr uint32_t kFeaturesEcxXsave = 1u << 26;
+inline constexpr uint32_t kFeaturesEcxOsxsave = 1u << 27;
 inline constexpr uint32_t kFeaturesEcxHypervisor = 1u << 31;
 // Leaf 0x80000001, ECX/EDX.
 inline constexpr uint32_t kExtEcxSvm = 1u << 2;

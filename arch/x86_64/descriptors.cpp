@@ -116,4 +116,8 @@ void load_descriptor_tables(const IstStacks& stacks) {
     asm volatile("lidt %0" ::"m"(idt_pointer));
 }
 
+uint64_t host_gdt_base() { return reinterpret_cast<uint64_t>(g_gdt); }
+uint64_t host_idt_base() { return reinterpret_cast<uint64_t>(g_idt); }
+uint64_t host_tss_base() { return reinterpret_cast<uint64_t>(&g_tss); }
+
 }  // namespace bulkhead::x86

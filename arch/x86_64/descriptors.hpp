@@ -63,6 +63,11 @@ struct IstStacks {
 // Builds and loads the GDT, TSS and IDT on the calling CPU.
 void load_descriptor_tables(const IstStacks& stacks);
 
+// Where those tables are: a VM exit reloads them from the VMCS host state.
+uint64_t host_gdt_base();
+uint64_t host_idt_base();
+uint64_t host_tss_base();
+
 // The stub addresses of isr.S, one per vector.
 extern "C" const uint64_t isr_stub_table[kIdtVectors];
 

@@ -12,7 +12,11 @@
 namespace bulkhead::x86 {
 
 enum class Msr : uint32_t {
+    Tsc = 0x10,                   // IA32_TIME_STAMP_COUNTER
     FeatureControl = 0x3A,        // IA32_FEATURE_CONTROL
+    SysenterCs = 0x174,           // IA32_SYSENTER_CS/ESP/EIP
+    SysenterEsp = 0x175,
+    SysenterEip = 0x176,
     Pat = 0x277,                  // IA32_PAT
     VmxBasic = 0x480,             // IA32_VMX_BASIC
     VmxPinbasedCtls = 0x481,
@@ -32,10 +36,15 @@ enum class Msr : uint32_t {
     VmxTrueExitCtls = 0x48F,
     VmxTrueEntryCtls = 0x490,
     Efer = 0xC0000080,            // IA32_EFER
+    Star = 0xC0000081,            // SYSCALL target segments
+    Lstar = 0xC0000082,           // SYSCALL target RIP, 64-bit
+    Cstar = 0xC0000083,           // SYSCALL target RIP, compatibility mode
+    SyscallMask = 0xC0000084,     // IA32_FMASK
+    FsBase = 0xC0000100,
+    GsBase = 0xC0000101,
+    KernelGsBase = 0xC0000102,    // swapped in by SWAPGS
 };
 static_assert(static_cast<uint32_t>(Msr::Efer) == MSR_EFER);
-
-const char* msr_name(Msr msr);
 
 inline uint64_t read_msr(Msr msr) {
     uint32_t lo, hi;

@@ -46,14 +46,29 @@ run_bochs() {
   STATUS=$?
 }
 
-# The console with CR LF and GRUB's escape sequences removed.
-console() { tr -d '\r' <"$E2E_DIR/com1.txt" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g'; }
+# The console with CR LF and GRUB's escape sequences removed, as a file
+# (console.txt, next to com1.txt). Assertions grep the file itself: grep -q
+# at the end of a pipe would stop reading early, and with pipefail the
+# writer's SIGPIPE would turn a match into a failure.
+console_file() {
+  local file="$E2E_DIR/console.txt"
+  if [ ! -f "$file" ] || [ "$E2E_DIR/com1.txt" -nt "$file" ]; then
+    tr -d '\r' <"$E2E_DIR/com1.txt" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$file"
+  fi
+  echo "$file"
+}
+console() { cat "$(console_file)"; }
 
 expect_line() {   # expect_line REGEX: some console line matches (grep -E)
-  console | grep -Eq -- "$1" || fail "no console line matches: $1"
+  grep -Eq -- "$1" "$(console_file)" || fail "no console line matches: $1"
 }
 expect_no_line() {
-  ! console | grep -Eq -- "$1" || fail "unexpected console line: $(console | grep -E -- "$1" | head -1)"
+  if grep -Eq -- "$1" "$(console_file)"; then
+    fail "unexpected console line: $(grep -E -m1 -- "$1" "$(console_file)")"
+  fi
+}
+count_lines() {   # count_lines REGEX: how many console lines match
+  grep -Ec -- "$1" "$(console_file)"
 }
 expect_status() {  # expect_status N WHAT
   [ "$STATUS" = "$1" ] || fail "emulator exit status $STATUS, expected $1 ($2)"

@@ -444,3 +444,33 @@ TEST_CASE("init can be repeated", "[frame_allocator]") {
     CHECK(m.allocator.free_frames() == usable);
     CHECK(m.allocator.is_free(phys));
 }
+
+TEST_CASE("allocate_at takes exactly the frames asked for, all or nothing") {
+    std::vector<uint8_t> ram(64 * 1024 * 1024 + 2 * 4096);
+    static uint8_t* base;
+    base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(ram.data()) + 4095) & ~uintptr_t{4095});
+    const uint64_t start = 0x1000000;   // RAM at 16 MiB..80 MiB
+    static uint64_t s_start;
+    s_start = start;
+    bulkhead::PhysToVirt to_virt = [](uint64_t phys) -> void* { return base + (phys - s_start); };
+    const PhysRange available[] = {{start, start + 64 * 1024 * 1024}};
+    bulkhead::FrameAllocator fa;
+    REQUIRE(fa.init(available, 1, nullptr, 0, to_virt) == bulkhead::FrameAllocator::InitError::None);
+    const size_t before = fa.free_frames();
+    const uint64_t fixed = start + 32 * 1024 * 1024;
+    REQUIRE(fa.allocate_at(fixed, 512));
+    CHECK(fa.free_frames() == before - 512);
+    CHECK_FALSE(fa.is_free(fixed));
+    CHECK_FALSE(fa.is_free(fixed + 511 * 4096));
+    CHECK(fa.is_free(fixed + 512 * 4096));
+    // Overlapping the taken block by one frame: refused, nothing taken.
+    CHECK_FALSE(fa.allocate_at(fixed + 511 * 4096, 2));
+    CHECK(fa.is_free(fixed + 512 * 4096));
+    CHECK(fa.free_frames() == before - 512);
+    // Outside RAM, unaligned, zero frames: refused.
+    CHECK_FALSE(fa.allocate_at(start + 64 * 1024 * 1024, 1));
+    CHECK_FALSE(fa.allocate_at(fixed + 0x800 + 512 * 4096, 1));
+    CHECK_FALSE(fa.allocate_at(fixed + 1024 * 4096, 0));
+    CHECK(fa.free_contiguous(fixed, 512));
+    CHECK(fa.free_frames() == before);
+}

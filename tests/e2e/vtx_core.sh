@@ -1,0 +1,93 @@
+# End-to-end tests of issue "VT-x core": partitions in every entry mode, the
+# guest-side probe, fault containment with hostile guests, restarts, and the
+# configuration's refusals. Each case boots one ISO in Bochs with a VT-x CPU.
+
+GUESTS="$BULKHEAD_BUILD/guests"
+
+# partition_iso NAME CONFIG GUEST...: an ISO whose modules are the
+# configuration (named bulkhead.cfg) and each guest image, named after its
+# file without the extension.
+partition_iso() {
+  local name=$1 config=$2
+  shift 2
+  local modules=(--module "$SOURCE_DIR/tests/guests/configs/$config" bulkhead.cfg) guest
+  for guest in "$@"; do
+    modules+=(--module "$GUESTS/$guest" "${guest%.*}")
+  done
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/$name.iso" --cmdline "on_exit=emulator" \
+    "${modules[@]}"
+}
+
+case_bochs_partitions_in_every_mode() {
+  partition_iso modes hello.cfg hello64.elf hello32.elf hello16.bin probe64.elf
+  run_bochs "$E2E_DIR/modes.iso" corei7_skylake_x 180
+  expect_line '^bulkhead: 4 partitions ready, 0 refused$'
+  expect_line '^\[hello64\] hello from a 64-bit ELF guest$'
+  expect_line '^\[hello64\] partition hello64 has id 0$'
+  expect_line '^\[hello64\] this line came through the console_write hypercall$'
+  expect_line '^\[hello32\] hello from a 32-bit multiboot guest$'
+  expect_line '^\[hello32\] cmdline: console=ttyS0 greeting=multiboot$'
+  expect_line '^\[hello32\] mem_upper: 15360 KiB$'
+  expect_line '^\[hello16\] hello from a 16-bit real-mode guest$'
+  expect_line '^\[probe\] probe: 0 failed$'
+  expect_no_line 'FAILED'
+  for p in hello64 hello32 hello16 probe; do
+    expect_line "^bulkhead: partition '$p' exited with status 0$"
+    expect_line "^bulkhead: summary: partition '$p' .*: exited with status 0; expected pass: ok$"
+  done
+  expect_line "^bulkhead: summary: partition 'hello64' \(ELF64, 16 MiB\)"
+  expect_line "^bulkhead: summary: partition 'hello32' \(multiboot, 16 MiB\)"
+  expect_line "^bulkhead: summary: partition 'hello16' \(raw 16-bit, 2 MiB\)"
+  # Exit counters: the probe's three unassigned reads, its refused MSRs and
+  # injected exceptions, counted per partition.
+  expect_line '^bulkhead: summary:   [0-9]+ exits \(CPUID 3, VMCALL 7, VMXON 1, .*RDMSR 5, WRMSR 3\); unassigned port reads 3, writes 0; refused MSR accesses 4; injected exceptions 6; hypercalls 7$'
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}
+
+case_bochs_fault_containment() {
+  partition_iso containment containment.cfg hello64.elf hostile-read-other.elf hostile-write-hypervisor.elf \
+    hostile-uart-neighbour.elf hostile-vmxon.elf hostile-triple-fault.elf hostile-jump-garbage.elf
+  run_bochs "$E2E_DIR/containment.iso" corei7_skylake_x 180
+  expect_line "^bulkhead: partition 'reader' stopped: read at guest-physical 0x3fe00000 outside its memory \(rip 0x[0-9a-f]+\)$"
+  expect_line "^\[scribbler\] hostile: that was my own memory; now past its end$"
+  expect_line "^bulkhead: partition 'scribbler' stopped: write at guest-physical 0x3fe00000 outside its memory"
+  expect_line "^bulkhead: partition 'neighbour' stopped: wrote 0x80 to unassigned I/O port 0x2fb \(1 byte\)$"
+  expect_line "^bulkhead: partition 'nested' stopped: triple fault \(after Bulkhead injected vector 6; rip"
+  expect_line "^bulkhead: partition 'crasher' stopped: triple fault \(rip"
+  expect_line "^bulkhead: partition 'jumper' stopped: triple fault"
+  for n in 1 2 3; do
+    expect_line "^bulkhead: partition 'crasher': restarting from its pristine image \(restart $n of 3\)$"
+  done
+  expect_line "^bulkhead: partition 'crasher': restart limit \(3\) reached; it stays stopped$"
+  [ "$(count_lines '^\[crasher\] hostile: triple-faulting on purpose$')" = 4 ] ||
+    fail "the crasher should have run 4 times (1 + 3 restarts)"
+  expect_no_line 'the attack did not stop me'
+  # The well-behaved partitions on either side ran to completion.
+  for p in before after; do
+    expect_line "^\[$p\] this line came through the console_write hypercall$"
+    expect_line "^bulkhead: summary: partition '$p' .*: exited with status 0; expected pass: ok$"
+  done
+  expect_no_line 'NOT MET'
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}
+
+case_bochs_configuration_refusals() {
+  partition_iso errors errors.cfg hello64.elf
+  run_bochs "$E2E_DIR/errors.iso" corei7_skylake_x 180
+  expect_line "^bulkhead: config: .*'colour'"
+  expect_line "^bulkhead: config: partition 'ghost': key 'image': no boot module named 'nothere'$"
+  expect_line "^bulkhead: config: partition 'greedy': key 'memory': 3T exceeds the 4 GiB partition limit$"
+  expect_line "^bulkhead: config: partition 'good1': key 'name': duplicate of line 4$"
+  expect_line "^bulkhead: config: partition 'elsewhere': key 'cpu': CPU 3 does not exist \(this machine has 1\)$"
+  expect_line "^bulkhead: config: partition 'fixed-b': key 'memory': .*fixed-a"
+  expect_line '^bulkhead: 3 partitions ready, 6 refused$'
+  for p in good1 fixed-a good2; do
+    expect_line "^bulkhead: partition '$p' exited with status 0$"
+  done
+  expect_line "^bulkhead: partition 'fixed-a': ELF64 image, 4 MiB at host 0x8000000,"
+  expect_line '^bulkhead: summary: 6 configured partitions were refused \(see above\)$'
+  expect_line '^bulkhead: run ended: FAIL: a partition did not meet its expectation \(status 0x16\)$'
+  expect_status 1 "Bochs failure"
+}

@@ -1,0 +1,70 @@
+/* Hostile guests: each build (-DATTACK_...) tries one thing a partition must
+   never get away with. Bulkhead must stop it with a one-line reason while the
+   other partitions run on. None of them should ever reach the final exit. */
+#include "guest.h"
+
+#define OUTSIDE_SMALL_PARTITIONS 0x3fe00000ull  /* 1022 MiB: beyond any test partition */
+#define HYPERVISOR_IMAGE_HOST_ADDRESS 0x100000ull /* where bulkhead.elf lives in host memory */
+#define COM2 0x2f8u
+#define PTE_PRESENT_WRITABLE_LARGE 0x83ull
+#define PTE_ADDRESS_MASK 0x000ffffffffff000ull
+#define PAGE_2M_SHIFT 21
+#define ENTRY_INDEX_MASK 0x1ffull
+
+/* Bulkhead's boot page tables map only the partition's own memory. A guest
+   is free to map any guest-physical address in its own page tables; that is
+   how it would try to reach memory that is not its own. This maps the 2 MiB
+   page at `gpa` (below 1 GiB) identically, so the access reaches the EPT. */
+__attribute__((unused)) static void map_2m(uint64_t gpa) {
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    uint64_t* pml4 = (uint64_t*)(cr3 & PTE_ADDRESS_MASK);
+    uint64_t* pdpt = (uint64_t*)(pml4[0] & PTE_ADDRESS_MASK);
+    uint64_t* pd = (uint64_t*)(pdpt[0] & PTE_ADDRESS_MASK);
+    pd[(gpa >> PAGE_2M_SHIFT) & ENTRY_INDEX_MASK] = gpa | PTE_PRESENT_WRITABLE_LARGE;
+    __asm__ volatile("invlpg (%0)" ::"r"(gpa) : "memory");
+}
+
+int guest_main(void) {
+#if defined(ATTACK_READ_OTHER)
+    print("hostile: reading memory outside my partition\n");
+    map_2m(OUTSIDE_SMALL_PARTITIONS);
+    volatile uint64_t* other = (volatile uint64_t*)OUTSIDE_SMALL_PARTITIONS;
+    print_hex(*other);
+#elif defined(ATTACK_WRITE_HYPERVISOR)
+    /* The hypervisor's image sits at host-physical 1 MiB. The same number as
+       a guest-physical address is this partition's own RAM, so these writes
+       land harmlessly in its own memory; anything beyond its memory is not
+       in the partition at all. */
+    print("hostile: writing where the hypervisor lives in host memory\n");
+    volatile uint64_t* target = (volatile uint64_t*)(HYPERVISOR_IMAGE_HOST_ADDRESS + 0x80000);
+    for (int i = 0; i < 512; ++i) target[i] = 0xdeadbeefdeadbeefull;
+    print("hostile: that was my own memory; now past its end\n");
+    map_2m(OUTSIDE_SMALL_PARTITIONS);
+    *(volatile uint64_t*)OUTSIDE_SMALL_PARTITIONS = 0xdeadbeefdeadbeefull;
+#elif defined(ATTACK_UART_NEIGHBOUR)
+    print("hostile: programming the port next door (COM2)\n");
+    outb(COM2 + 3, 0x80);
+#elif defined(ATTACK_VMXON)
+    print("hostile: executing VMXON without an IDT\n");
+    static uint64_t region[512] __attribute__((aligned(4096)));
+    uint64_t address = (uint64_t)region;
+    __asm__ volatile("vmxon %0" ::"m"(address));
+#elif defined(ATTACK_TRIPLE_FAULT)
+    print("hostile: triple-faulting on purpose\n");
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) empty = {0, 0};
+    __asm__ volatile("lidt %0\n int3" ::"m"(empty));
+#elif defined(ATTACK_JUMP_GARBAGE)
+    print("hostile: jumping into garbage\n");
+    static uint8_t garbage[64];
+    for (unsigned i = 0; i < sizeof garbage; ++i) garbage[i] = 0xff;   /* FF /7: no such instruction */
+    ((void (*)(void))(uintptr_t)garbage)();
+#else
+#error "choose an ATTACK_..."
+#endif
+    print("hostile: the attack did not stop me\n");
+    return 99;
+}

@@ -1,0 +1,96 @@
+/* Checks from inside a partition what Bulkhead promises a guest: CPUID
+   (hypervisor bit, VMX hidden, signature and ABI leaves), MSR behaviour
+   (#GP for VMX and unknown MSRs, feature control locked, pass-through MSRs
+   work, PAT validated), unassigned ports reading all-ones, VMX instructions
+   and CR4.VMXE refused, and every hypercall error code. Each check prints a
+   line; the exit status is the number of failed checks. */
+#include "guest.h"
+#include "idt64.h"
+
+#define CPUID_FEATURES_ECX_VMX (1u << 5)
+#define CPUID_FEATURES_ECX_HYPERVISOR (1u << 31)
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_VMX_BASIC 0x480
+#define MSR_PAT 0x277
+#define MSR_EFER 0xc0000080
+#define MSR_LSTAR 0xc0000082
+#define MSR_MADE_UP 0x4b564d00
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+#define CR4_VMXE (1u << 13)
+#define UNASSIGNED_PORT 0x2f8
+#define PAT_DEFAULT 0x0007040600070406ull
+#define PAT_WITH_RESERVED_TYPE 0x0007040600070402ull
+#define OUTSIDE_ANY_PARTITION 0x7fff00000000ull
+
+static int failures;
+
+static void check(const char* name, int ok) {
+    print("probe: ");
+    print(name);
+    print(ok ? ": ok\n" : ": FAILED\n");
+    if (!ok) ++failures;
+}
+
+static void cpuid_checks(void) {
+    uint32_t r[4];
+    cpuid(1, 0, r);
+    check("cpuid leaf 1 hides VMX", (r[2] & CPUID_FEATURES_ECX_VMX) == 0);
+    check("cpuid leaf 1 sets the hypervisor bit", (r[2] & CPUID_FEATURES_ECX_HYPERVISOR) != 0);
+    cpuid(BH_CPUID_LEAF_SIGNATURE, 0, r);
+    check("cpuid 0x40000000 gives the highest leaf", r[0] == BH_CPUID_LEAF_ABI);
+    check("cpuid 0x40000000 spells BulkheadHV",
+          r[1] == BH_CPUID_SIGNATURE_EBX && r[2] == BH_CPUID_SIGNATURE_ECX && r[3] == BH_CPUID_SIGNATURE_EDX);
+    cpuid(BH_CPUID_LEAF_ABI, 0, r);
+    check("cpuid 0x40000001 gives ABI 1.0", r[0] == BH_ABI_VERSION);
+}
+
+static void msr_checks(void) {
+    uint64_t v = 0;
+    check("IA32_FEATURE_CONTROL reads locked with VMX off", try_rdmsr(MSR_FEATURE_CONTROL, &v) == -1 && v == 1);
+    check("IA32_FEATURE_CONTROL write raises #GP", try_wrmsr(MSR_FEATURE_CONTROL, 5) == VECTOR_GP);
+    check("IA32_VMX_BASIC read raises #GP", try_rdmsr(MSR_VMX_BASIC, &v) == VECTOR_GP);
+    check("an unknown MSR raises #GP", try_rdmsr(MSR_MADE_UP, &v) == VECTOR_GP);
+    check("EFER shows long mode active", try_rdmsr(MSR_EFER, &v) == -1 && (v & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA));
+    uint64_t back = 0;
+    check("LSTAR passes through", try_wrmsr(MSR_LSTAR, 0xffffffff81234560ull) == -1 &&
+                                       try_rdmsr(MSR_LSTAR, &back) == -1 && back == 0xffffffff81234560ull);
+    check("a PAT with a reserved memory type raises #GP", try_wrmsr(MSR_PAT, PAT_WITH_RESERVED_TYPE) == VECTOR_GP);
+    check("a valid PAT is kept", try_wrmsr(MSR_PAT, PAT_DEFAULT) == -1 && try_rdmsr(MSR_PAT, &back) == -1 &&
+                                     back == PAT_DEFAULT);
+}
+
+static void port_checks(void) {
+    check("an unassigned port reads 0xff", inb(UNASSIGNED_PORT) == 0xff);
+    check("an unassigned port reads 0xffff", inw(UNASSIGNED_PORT) == 0xffff);
+    check("an unassigned port reads 0xffffffff", inl(UNASSIGNED_PORT) == 0xffffffffu);
+}
+
+static void vmx_checks(void) {
+    check("VMXON raises #UD", try_vmxon() == VECTOR_UD);
+    check("setting CR4.VMXE raises #GP", try_set_cr4(CR4_VMXE) == VECTOR_GP);
+}
+
+static void hypercall_checks(void) {
+    char name[16];
+    check("abi_version is 1.0", bh_abi_version() == (long)BH_ABI_VERSION);
+    check("an unknown call returns BH_E_UNKNOWN_CALL", bh_hypercall3(99, 0, 0, 0) == BH_E_UNKNOWN_CALL);
+    check("a buffer outside the partition returns BH_E_BAD_ADDRESS",
+          bh_console_write((const void*)OUTSIDE_ANY_PARTITION, 8) == BH_E_BAD_ADDRESS);
+    check("a huge length returns BH_E_TOO_LARGE", bh_console_write(name, 1ul << 40) == BH_E_TOO_LARGE);
+    check("a zero capacity returns BH_E_BAD_ARGUMENT", bh_partition_info(name, 0) == BH_E_BAD_ARGUMENT);
+    check("partition_info names this partition", bh_partition_info(name, sizeof name) >= 0 && name[0] != 0);
+}
+
+int guest_main(void) {
+    install_idt();
+    cpuid_checks();
+    msr_checks();
+    port_checks();
+    vmx_checks();
+    hypercall_checks();
+    print("probe: ");
+    print_dec((uint64_t)failures);
+    print(" failed\n");
+    return failures;
+}

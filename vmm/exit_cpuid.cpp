@@ -1,0 +1,64 @@
+// CPUID (exit reason 10): the guest sees the host CPU, minus what it may not
+// use, plus Bulkhead's own leaves:
+//   - leaf 1: VMX hidden (nested virtualization is not offered), the
+//     "running under a hypervisor" bit set, OSXSAVE mirroring the guest's CR4;
+//   - leaf 0x40000000: the highest hypervisor leaf and the "BulkheadHV"
+//     signature; leaf 0x40000001: the hypercall ABI version.
+#include "arch/x86_64/control_registers.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/cpuid_bits.hpp"
+#include "include/bulkhead/hypercall.h"
+#include "vmm/exit_handlers.hpp"
+#include "vmm/partition.hpp"
+#include "vmm/vmcs.hpp"
+
+namespace bulkhead {
+
+namespace {
+
+namespace bits = x86::cpuid_bits;
+
+constexpr uint32_t kHypervisorLeafFirst = BH_CPUID_LEAF_SIGNATURE;
+constexpr uint32_t kHypervisorLeafLast = 0x4fffffff;
+constexpr uint32_t kLowHalf = 0xffffffff;
+
+x86::CpuidResult hypervisor_leaf(uint32_t leaf) {
+    switch (leaf) {
+        case BH_CPUID_LEAF_SIGNATURE:
+            return {BH_CPUID_LEAF_ABI, BH_CPUID_SIGNATURE_EBX, BH_CPUID_SIGNATURE_ECX, BH_CPUID_SIGNATURE_EDX};
+        case BH_CPUID_LEAF_ABI: return {BH_ABI_VERSION, 0, 0, 0};
+        default: return {0, 0, 0, 0};
+    }
+}
+
+void adjust_feature_leaf(x86::CpuidResult& r) {
+    r.ecx &= ~bits::kFeaturesEcxVmx;
+    r.ecx |= bits::kFeaturesEcxHypervisor;
+    const bool guest_osxsave = (vmcs::read(x86::vmx::VmcsField::Cr4ReadShadow) & x86::cr4::kOsxsave) != 0;
+    r.ecx = guest_osxsave ? (r.ecx | bits::kFeaturesEcxOsxsave) : (r.ecx & ~bits::kFeaturesEcxOsxsave);
+}
+
+}  // namespace
+
+ExitAction handle_cpuid(ExitContext& exit) {
+    GuestRegisters& regs = exit.registers;
+    const auto leaf = static_cast<uint32_t>(regs[Gpr::Rax]);
+    const auto subleaf = static_cast<uint32_t>(regs[Gpr::Rcx]);
+
+    x86::CpuidResult r;
+    if (leaf >= kHypervisorLeafFirst && leaf <= kHypervisorLeafLast) {
+        r = hypervisor_leaf(leaf);
+    } else {
+        r = x86::cpuid(leaf, subleaf);
+        if (leaf == bits::kLeafFeatures) adjust_feature_leaf(r);
+    }
+    // CPUID writes the low 32 bits and clears the high ones, in every mode.
+    regs[Gpr::Rax] = r.eax & kLowHalf;
+    regs[Gpr::Rbx] = r.ebx & kLowHalf;
+    regs[Gpr::Rcx] = r.ecx & kLowHalf;
+    regs[Gpr::Rdx] = r.edx & kLowHalf;
+    skip_instruction();
+    return ExitAction::Resume;
+}
+
+}  // namespace bulkhead

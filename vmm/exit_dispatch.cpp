@@ -1,0 +1,100 @@
+// The VM-exit table: the basic exit reason (Intel SDM Vol. 3D, Appendix C)
+// indexes an array of handlers. Every reason without a handler gets
+// fail_stop, which stops only the offending partition, with the reason, the
+// qualification, the guest RIP and a register dump.
+#include "kernel/log.hpp"
+#include "vmm/exit_handlers.hpp"
+#include "vmm/partition.hpp"
+#include "vmm/vmcs.hpp"
+
+namespace bulkhead {
+
+namespace {
+
+using x86::vmx::ExitReason;
+using x86::vmx::VmcsField;
+
+ExitAction fail_stop(ExitContext& exit);
+
+struct ExitTable {
+    ExitHandler handlers[x86::vmx::kExitReasonCount];
+};
+
+constexpr void set(ExitTable& t, ExitReason reason, ExitHandler handler) {
+    t.handlers[static_cast<unsigned>(reason)] = handler;
+}
+
+// VMX instructions and GETSEC always exit; the guest sees no VMX, so each is
+// an invalid opcode for it.
+constexpr ExitReason kVmxInstructionExits[] = {
+    ExitReason::Vmclear, ExitReason::Vmlaunch, ExitReason::Vmptrld, ExitReason::Vmptrst,
+    ExitReason::Vmread,  ExitReason::Vmresume, ExitReason::Vmwrite, ExitReason::Vmxoff,
+    ExitReason::Vmxon,   ExitReason::Invept,   ExitReason::Invvpid, ExitReason::Vmfunc,
+    ExitReason::Getsec};
+
+constexpr ExitTable make_exit_table() {
+    ExitTable t{};
+    for (ExitHandler& h : t.handlers) h = fail_stop;
+    set(t, ExitReason::ExceptionOrNmi, handle_exception_or_nmi);
+    set(t, ExitReason::ExternalInterrupt, handle_external_interrupt);
+    set(t, ExitReason::TripleFault, handle_triple_fault);
+    set(t, ExitReason::InitSignal, handle_init_signal);
+    set(t, ExitReason::Cpuid, handle_cpuid);
+    set(t, ExitReason::Hlt, handle_hlt);
+    set(t, ExitReason::Vmcall, handle_vmcall);
+    for (ExitReason vmx_instruction : kVmxInstructionExits) set(t, vmx_instruction, handle_vmx_instruction);
+    set(t, ExitReason::CrAccess, handle_cr_access);
+    set(t, ExitReason::IoInstruction, handle_io);
+    set(t, ExitReason::Rdmsr, handle_rdmsr);
+    set(t, ExitReason::Wrmsr, handle_wrmsr);
+    set(t, ExitReason::EntryFailInvalidGuestState, handle_entry_failure);
+    set(t, ExitReason::EntryFailMsrLoading, handle_entry_failure);
+    set(t, ExitReason::EntryFailMachineCheck, handle_entry_failure);
+    set(t, ExitReason::EptViolation, handle_ept_violation);
+    set(t, ExitReason::EptMisconfig, handle_ept_misconfiguration);
+    set(t, ExitReason::Xsetbv, handle_xsetbv);
+    return t;
+}
+
+constinit const ExitTable kExitTable = make_exit_table();
+
+void dump_guest_state(const Partition& p, const GuestRegisters& r) {
+    const char* name = p.config.name;
+    log_error("  %s: rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx", name, r[Gpr::Rax], r[Gpr::Rbx], r[Gpr::Rcx],
+              r[Gpr::Rdx]);
+    log_error("  %s: rsi=%016lx rdi=%016lx rbp=%016lx rsp=%016lx", name, r[Gpr::Rsi], r[Gpr::Rdi], r[Gpr::Rbp],
+              vmcs::read(VmcsField::GuestRsp));
+    log_error("  %s: r8 =%016lx r9 =%016lx r10=%016lx r11=%016lx", name, r[Gpr::R8], r[Gpr::R9], r[Gpr::R10],
+              r[Gpr::R11]);
+    log_error("  %s: r12=%016lx r13=%016lx r14=%016lx r15=%016lx", name, r[Gpr::R12], r[Gpr::R13], r[Gpr::R14],
+              r[Gpr::R15]);
+    log_error("  %s: cs=%04lx rflags=%016lx cr0=%016lx cr3=%016lx cr4=%016lx efer=%lx", name,
+              vmcs::read(VmcsField::GuestCsSelector), vmcs::read(VmcsField::GuestRflags),
+              vmcs::read(VmcsField::Cr0ReadShadow), vmcs::read(VmcsField::GuestCr3),
+              vmcs::read(VmcsField::Cr4ReadShadow), vmcs::read(VmcsField::GuestIa32Efer));
+}
+
+// The default handler: an exit Bulkhead does not expect means the partition
+// did something the hypervisor cannot safely continue. Stop it, loudly.
+ExitAction fail_stop(ExitContext& exit) {
+    const uint64_t qualification = vmcs::read(VmcsField::ExitQualification);
+    const uint64_t rip = vmcs::read(VmcsField::GuestRip);
+    stop_partition(exit.partition, "unhandled VM exit %s (reason %u), qualification %#lx, guest rip %#lx",
+                   x86::vmx::to_string(exit.reason), static_cast<unsigned>(exit.reason), qualification, rip);
+    dump_guest_state(exit.partition, exit.registers);
+    return ExitAction::Stop;
+}
+
+}  // namespace
+
+ExitAction dispatch_exit(Partition& partition) {
+    const uint64_t raw = vmcs::read(VmcsField::VmExitReason);
+    const auto basic = static_cast<unsigned>(raw & x86::vmx::kExitReasonBasicMask);
+    ExitContext exit{partition, partition.vcpu.registers, static_cast<ExitReason>(basic)};
+    ++partition.counters.total;
+    if (basic >= x86::vmx::kExitReasonCount) return fail_stop(exit);
+    ++partition.counters.by_reason[basic];
+    return kExitTable.handlers[basic](exit);
+}
+
+}  // namespace bulkhead

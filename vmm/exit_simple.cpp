@@ -1,0 +1,90 @@
+// The exits that need only a few lines each: HLT, VMCALL, the ones that stop
+// a partition (triple fault, INIT, EPT violations, failed VM entries), VMX
+// instructions (#UD), and host events that arrive while a guest runs.
+#include "kernel/log.hpp"
+#include "vmm/exit_handlers.hpp"
+#include "vmm/hypercall.hpp"
+#include "vmm/partition.hpp"
+#include "vmm/partitions.hpp"
+#include "vmm/vmcs.hpp"
+
+namespace bulkhead {
+
+namespace {
+using x86::vmx::VmcsField;
+constexpr uint8_t kInvalidOpcode = 6;
+constexpr uint64_t kLow32 = 0xffffffff;
+}  // namespace
+
+// HLT: nothing can wake the partition yet (no virtual interrupts until a
+// later issue), so it leaves the CPU to the others.
+ExitAction handle_hlt(ExitContext& exit) {
+    skip_instruction();
+    exit.partition.state = PartitionState::Halted;
+    return ExitAction::Yield;
+}
+
+ExitAction handle_vmcall(ExitContext& exit) {
+    GuestRegisters& regs = exit.registers;
+    // A 32-bit or 16-bit guest passes 32-bit values; the upper halves of its
+    // registers are whatever they were, so ignore them.
+    const uint64_t mask = guest_in_64bit_mode() ? ~0ull : kLow32;
+    Partition& p = exit.partition;
+    HypercallContext context{p.memory(), p.uart, print_partition_line, &p, p.id, p.config.name};
+    const HypercallResult r =
+        handle_hypercall(regs[Gpr::Rax] & mask, regs[Gpr::Rdi] & mask, regs[Gpr::Rsi] & mask, regs[Gpr::Rdx] & mask, context);
+    ++p.counters.hypercalls;
+    if (r.action == HypercallAction::Exit) return partition_exited(p, r.exit_status);
+    regs[Gpr::Rax] = static_cast<uint64_t>(r.value) & mask;
+    skip_instruction();
+    return r.action == HypercallAction::Yield ? ExitAction::Yield : ExitAction::Resume;
+}
+
+ExitAction handle_triple_fault(ExitContext& exit) {
+    const Vcpu& v = exit.partition.vcpu;
+    if (v.delivered_injection)
+        return stop_partition(exit.partition, "triple fault (after Bulkhead injected vector %u; rip %#lx)",
+                              v.last_injected_vector, vmcs::read(VmcsField::GuestRip));
+    return stop_partition(exit.partition, "triple fault (rip %#lx)", vmcs::read(VmcsField::GuestRip));
+}
+
+ExitAction handle_init_signal(ExitContext& exit) { return stop_partition(exit.partition, "INIT signal received"); }
+
+// The guest sees no VMX (CPUID hides it), so VMX instructions are invalid
+// opcodes for it, as on a CPU without VMX.
+ExitAction handle_vmx_instruction(ExitContext& exit) {
+    inject_exception(exit.partition, kInvalidOpcode);
+    return ExitAction::Resume;
+}
+
+// The EPT maps all of the partition's memory and nothing else, so a violation
+// is an access outside the partition: a bug or an attack. Stop it.
+ExitAction handle_ept_violation(ExitContext& exit) {
+    const x86::vmx::EptViolationQualification q{vmcs::read(VmcsField::ExitQualification)};
+    const char* access = q.caused_by_fetch() ? "instruction fetch" : q.caused_by_write() ? "write" : "read";
+    return stop_partition(exit.partition, "%s at guest-physical %#lx outside its memory (rip %#lx)", access,
+                          vmcs::read(VmcsField::GuestPhysicalAddress), vmcs::read(VmcsField::GuestRip));
+}
+
+ExitAction handle_ept_misconfiguration(ExitContext& exit) {
+    return stop_partition(exit.partition, "EPT misconfiguration at guest-physical %#lx (a hypervisor bug)",
+                          vmcs::read(VmcsField::GuestPhysicalAddress));
+}
+
+ExitAction handle_entry_failure(ExitContext& exit) {
+    return stop_partition(exit.partition, "VM entry failed: %s (qualification %#lx)", x86::vmx::to_string(exit.reason),
+                          vmcs::read(VmcsField::ExitQualification));
+}
+
+// Host interrupts stay masked in the hypervisor; one that arrives while a
+// guest runs is acknowledged by the exit and has nothing to do yet.
+ExitAction handle_external_interrupt(ExitContext&) { return ExitAction::Resume; }
+
+// With an empty exception bitmap only NMIs exit here: the NMI was the host's,
+// and nothing in Bulkhead sends NMIs yet.
+ExitAction handle_exception_or_nmi(ExitContext& exit) {
+    log_warn("partition '%s': host NMI during guest execution ignored", exit.partition.config.name);
+    return ExitAction::Resume;
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,35 @@
+// The guest's general-purpose registers while it is not running. The VMCS
+// holds RSP, RIP and RFLAGS; everything else is saved here by vmm/vmx_entry.S
+// on every VM exit and loaded back before every VM entry.
+//
+// The order is the x86 register number (RAX=0, RCX=1, ..., R15=15), the same
+// numbering exit qualifications use, so a handler finds "the register in the
+// qualification" as gpr[index]. Slot 4 (RSP) is not used by the entry code:
+// the guest's RSP lives in the VMCS.
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/x86_64/vmcs_fields.hpp"
+
+namespace bulkhead {
+
+using Gpr = x86::vmx::Gpr;   // the hardware's register numbering
+inline constexpr unsigned kGprCount = 16;
+
+struct GuestRegisters {
+    uint64_t gpr[kGprCount];
+
+    uint64_t& operator[](Gpr r) { return gpr[static_cast<unsigned>(r)]; }
+    uint64_t operator[](Gpr r) const { return gpr[static_cast<unsigned>(r)]; }
+};
+static_assert(sizeof(GuestRegisters) == kGprCount * sizeof(uint64_t), "vmm/vmx_entry.S relies on this layout");
+
+// Result of vmx_run(): a VM exit, or the VM-entry instruction failing.
+enum class VmEntryResult : uint64_t { Exited = 0, FailInvalid = 1, FailValid = 2 };
+
+// Loads the guest registers and enters the guest (VMLAUNCH the first time,
+// VMRESUME after); returns at the next VM exit with the registers saved.
+extern "C" VmEntryResult vmx_run(GuestRegisters* registers, uint64_t launched);
+
+}  // namespace bulkhead

@@ -1,0 +1,90 @@
+// A partition: one guest with its own memory, its own EPT, VPID and VMCS, its
+// own virtual UART and its own exit counters. Partitions share nothing: the
+// EPT of a partition maps exactly its memory block, so no other partition's
+// memory and none of the hypervisor's exists for it.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86_64/ept_builder.hpp"
+#include "arch/x86_64/vmcs_fields.hpp"
+#include "kernel/memory.hpp"
+#include "vmm/guest_loader.hpp"
+#include "vmm/guest_registers.hpp"
+#include "vmm/partition_config.hpp"
+#include "vmm/virtual_uart.hpp"
+
+namespace bulkhead {
+
+enum class PartitionState : uint8_t {
+    Ready,     // can run
+    Halted,    // executed HLT; nothing can wake it yet (no virtual interrupts)
+    Exited,    // reported a status (hypercall exit or the test-exit port)
+    Stopped,   // stopped by the hypervisor: a fault, an isolation breach, a bad entry
+};
+const char* to_string(PartitionState state);
+
+inline constexpr unsigned kMaxRestarts = 3;
+inline constexpr size_t kStopReasonCapacity = 192;
+
+struct ExitCounters {
+    uint64_t by_reason[x86::vmx::kExitReasonCount];
+    uint64_t unassigned_port_reads;
+    uint64_t unassigned_port_writes;
+    uint64_t refused_msr_accesses;
+    uint64_t injected_exceptions;
+    uint64_t hypercalls;
+    uint64_t total;
+};
+
+// The guest state that VMX does not switch by itself and that the
+// hypervisor must therefore swap when it changes partitions on a CPU.
+struct UnswitchedGuestState {
+    uint64_t xcr0;
+    uint64_t star, lstar, cstar, syscall_mask, kernel_gs_base;
+};
+
+struct Vcpu {
+    GuestRegisters registers;
+    bool launched;
+    UnswitchedGuestState unswitched;
+    // The last exception the hypervisor injected, so that a triple fault that
+    // follows (a guest without a handler) can be explained.
+    uint8_t last_injected_vector;
+    bool injected_since_entry;   // set by inject_exception, cleared at the next exit
+    bool delivered_injection;    // the entry before the current exit delivered one
+};
+
+struct Partition {
+    uint32_t id;
+    PartitionConfig config;
+    const uint8_t* image;       // the pristine boot module, reloaded on restart
+    size_t image_size;
+    const char* image_kind;     // "ELF64", "multiboot", ...
+
+    uint64_t memory_base;       // host-physical base of the guest's RAM
+    uint64_t memory_size;
+    EptBuilder<HypervisorTableMemory> ept{hypervisor_tables};
+    uint64_t eptp;
+    uint16_t vpid;
+
+    uint64_t vmcs;              // host-physical addresses of VMX structures
+    uint64_t io_bitmaps;        // two pages: ports 0-0x7fff, 0x8000-0xffff
+    uint64_t msr_bitmap;
+
+    Vcpu vcpu;
+    GuestEntryState entry;
+    VirtualUart uart;
+
+    PartitionState state;
+    uint64_t exit_status;
+    char stop_reason[kStopReasonCapacity];
+    unsigned restarts;
+    ExitCounters counters;
+
+    // The guest's RAM through the hypervisor's identity map.
+    GuestMemory memory() const { return {reinterpret_cast<uint8_t*>(memory_base), memory_size}; }
+};
+
+}  // namespace bulkhead

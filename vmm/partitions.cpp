@@ -1,0 +1,381 @@
+// Building the partitions from the configuration, running them in turns on
+// the boot CPU, and the end-of-run summary.
+//
+// Life of a partition: configured (vmm/partition_config.cpp checks every line
+// first) -> built here (memory, EPT, bitmaps, image, VMCS) -> Ready -> runs
+// until it halts, yields, exits or is stopped -> the summary compares the
+// outcome with what the configuration expected.
+#include "vmm/partitions.hpp"
+
+#include "arch/x86_64/control_registers.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/cpuid_bits.hpp"
+#include "arch/x86_64/msr.hpp"
+#include "arch/x86_64/vmx_instructions.hpp"
+#include "kernel/lib/string.hpp"
+#include "kernel/format.hpp"
+#include "kernel/lib/units.hpp"
+#include "kernel/log.hpp"
+#include "kernel/memory.hpp"
+#include "kernel/panic.hpp"
+#include "vmm/partition.hpp"
+#include "vmm/vmcs.hpp"
+#include "vmm/vmcs_setup.hpp"
+#include "vmm/vmx_bitmaps.hpp"
+#include "vmm/vmx_root.hpp"
+
+namespace bulkhead {
+
+namespace {
+
+constexpr uint64_t kFramesPer2M = 512;
+constexpr uint64_t kXcr0ResetValue = 1;   // x87 state only, as after RESET
+
+Partition g_partitions[kMaxPartitions];
+size_t g_partition_count = 0;
+size_t g_refused_partitions = 0;   // rejected by the configuration or failed to build
+const x86::VmxCapabilities* g_caps = nullptr;
+
+void print_config_problem(void*, const char* message) { log_error("%s", message); }
+
+// ---- building -------------------------------------------------------------
+
+bool allocate_memory(Partition& p) {
+    const size_t frames = p.config.memory_size / kFrameSize;
+    FrameAllocator& frames_pool = frame_allocator();
+    if (p.config.fixed_placement) {
+        p.memory_base = p.config.host_physical_base;
+        return frames_pool.allocate_at(p.memory_base, frames);
+    }
+    return frames_pool.allocate_contiguous(frames, kFramesPer2M, p.memory_base);
+}
+
+uint64_t allocate_zeroed_frames(size_t count, uint8_t fill) {
+    uint64_t phys = 0;
+    if (!frame_allocator().allocate_contiguous(count, 1, phys)) panic("out of memory for VMX bitmaps");
+    memset(reinterpret_cast<void*>(phys), fill, count * kFrameSize);
+    return phys;
+}
+
+void build_bitmaps(Partition& p) {
+    p.io_bitmaps = allocate_zeroed_frames(IoBitmap::kBytes / kFrameSize, 0);
+    IoBitmap io(reinterpret_cast<uint8_t*>(p.io_bitmaps));
+    io.intercept_all();
+    p.msr_bitmap = allocate_zeroed_frames(MsrBitmap::kBytes / kFrameSize, 0);
+    MsrBitmap msrs(reinterpret_cast<uint8_t*>(p.msr_bitmap));
+    msrs.intercept_all();
+    apply_msr_allow_list(msrs);
+}
+
+// The partition's EPT maps guest-physical [0, size) onto its own block of
+// host memory, read/write/execute, write-back, and nothing else.
+bool build_ept(Partition& p) {
+    const EptPageSizes largest = g_caps->ept_1g ? EptPageSizes::Up1G : EptPageSizes::Up2M;
+    if (p.ept.init() != EptError::None) return false;
+    const EptAccess all{.read = true, .write = true, .execute = true};
+    if (p.ept.map(0, p.memory_base, p.memory_size, all, EptMemoryType::WriteBack, largest) != EptError::None)
+        return false;
+    p.eptp = p.ept.eptp(false);
+    return true;
+}
+
+void reset_vcpu(Partition& p) {
+    p.vcpu = Vcpu{};
+    p.vcpu.registers[Gpr::Rax] = p.entry.rax;
+    p.vcpu.registers[Gpr::Rbx] = p.entry.rbx;
+    p.vcpu.registers[Gpr::Rdx] = p.entry.rdx;
+    p.vcpu.unswitched.xcr0 = kXcr0ResetValue;
+    p.uart.reset();
+}
+
+// Copies the pristine image into the partition's memory and sets up its
+// VMCS: the same steps at creation and at every restart.
+bool load_and_reset(Partition& p) {
+    const LoadResult r = load_guest_image(p.image, p.image_size, p.memory(), p.config.cmdline, p.entry, p.image_kind);
+    if (r.error != LoadError::None) {
+        log_error("partition '%s': image refused: %s (detail %u)", p.config.name, to_string(r.error), r.detail);
+        return false;
+    }
+    reset_vcpu(p);
+    setup_vmcs(p, p.entry);
+    return true;
+}
+
+bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, const BootInfo& boot) {
+    p.id = id;
+    p.config = config;
+    p.memory_size = config.memory_size;
+    p.vpid = static_cast<uint16_t>(id + 1);   // VPID 0 belongs to the hypervisor
+    const BootModule& module = boot.modules[config.image_module];
+    p.image = reinterpret_cast<const uint8_t*>(module.start);
+    p.image_size = module.end - module.start;
+    if (!allocate_memory(p)) {
+        log_error("partition '%s': %lu MiB of memory%s not available", config.name, config.memory_size / kMiB,
+                  config.fixed_placement ? " at the fixed address" : "");
+        return false;
+    }
+    if (!build_ept(p)) {
+        log_error("partition '%s': out of memory for its EPT", config.name);
+        return false;
+    }
+    build_bitmaps(p);
+    p.vmcs = allocate_vmx_region(*g_caps);
+    if (!load_and_reset(p)) return false;
+    p.state = PartitionState::Ready;
+    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx", config.name, p.image_kind,
+             config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip);
+    return true;
+}
+
+// ---- the configuration ------------------------------------------------------
+
+struct ModuleNames {
+    char storage[kMaxModules][kModuleNameCapacity];
+    const char* names[kMaxModules];
+};
+
+void collect_module_names(const BootInfo& boot, ModuleNames& out) {
+    for (size_t i = 0; i < boot.module_count; ++i) {
+        module_name(boot.modules[i].cmdline, out.storage[i], kModuleNameCapacity);
+        out.names[i] = out.storage[i];
+    }
+}
+
+size_t collect_reserved(const BootInfo& boot, PhysRange* out) {
+    size_t n = 0;
+    out[n++] = {0, kMiB};
+    out[n++] = {hypervisor_image_start(), hypervisor_image_end()};
+    out[n++] = {boot.mbi_address, boot.mbi_address + boot.mbi_size};
+    for (size_t i = 0; i < boot.module_count; ++i) out[n++] = {boot.modules[i].start, boot.modules[i].end};
+    return n;
+}
+
+bool read_configuration(const BootInfo& boot, ParsedConfig& parsed) {
+    ModuleNames modules{};
+    collect_module_names(boot, modules);
+    size_t config_index = 0;
+    if (!find_config_module(modules.names, boot.module_count, config_index)) return false;
+
+    PhysRange available[kMaxMemoryRegions];
+    size_t available_count = 0;
+    for (size_t i = 0; i < boot.memory_count; ++i)
+        if (boot.memory[i].type == MemoryType::Available)
+            available[available_count++] = {boot.memory[i].base, boot.memory[i].base + boot.memory[i].length};
+    PhysRange reserved[3 + kMaxModules];
+    const BootModule& config = boot.modules[config_index];
+    ConfigInputs inputs{reinterpret_cast<const char*>(config.start),
+                        config.end - config.start,
+                        modules.names,
+                        boot.module_count,
+                        config_index,
+                        1,   // partitions run on the boot CPU until SMP support arrives
+                        available,
+                        available_count,
+                        reserved,
+                        collect_reserved(boot, reserved),
+                        frame_allocator().free_frames() * kFrameSize};
+    parse_partition_config(inputs, parsed, print_config_problem, nullptr);
+    return true;
+}
+
+// ---- running ----------------------------------------------------------------
+
+// State VMX does not switch, swapped by hand when partitions change.
+void save_unswitched(Partition& p, bool xsave) {
+    UnswitchedGuestState& u = p.vcpu.unswitched;
+    u.star = x86::read_msr(x86::Msr::Star);
+    u.lstar = x86::read_msr(x86::Msr::Lstar);
+    u.cstar = x86::read_msr(x86::Msr::Cstar);
+    u.syscall_mask = x86::read_msr(x86::Msr::SyscallMask);
+    u.kernel_gs_base = x86::read_msr(x86::Msr::KernelGsBase);
+    if (xsave) u.xcr0 = x86::read_xcr0();
+}
+
+void load_unswitched(const Partition& p, bool xsave) {
+    const UnswitchedGuestState& u = p.vcpu.unswitched;
+    x86::write_msr(x86::Msr::Star, u.star);
+    x86::write_msr(x86::Msr::Lstar, u.lstar);
+    x86::write_msr(x86::Msr::Cstar, u.cstar);
+    x86::write_msr(x86::Msr::SyscallMask, u.syscall_mask);
+    x86::write_msr(x86::Msr::KernelGsBase, u.kernel_gs_base);
+    if (xsave) x86::write_xcr0(u.xcr0);
+}
+
+bool host_has_xsave() { return (x86::read_cr4() & x86::cr4::kOsxsave) != 0; }
+
+void report_stop(Partition& p) {
+    p.uart.flush(print_partition_line, &p);
+    log_error("partition '%s' stopped: %s", p.config.name, p.stop_reason);
+}
+
+// Drops the CPU's cached translations of the partition's previous life: its
+// guest-physical ones (tagged by EPTP) and its linear ones (tagged by VPID).
+void flush_cached_translations(const Partition& p) {
+    const bool single_ept = g_caps->ept_vpid.has(x86::EptVpidCapability::kInveptSingleContext);
+    const bool single_vpid = g_caps->ept_vpid.has(x86::EptVpidCapability::kInvvpidSingleContext);
+    x86::vmx::invept(single_ept ? x86::vmx::InveptType::SingleContext : x86::vmx::InveptType::AllContexts, p.eptp);
+    x86::vmx::invvpid(single_vpid ? x86::vmx::InvvpidType::SingleContext : x86::vmx::InvvpidType::AllContexts,
+                      p.vpid);
+}
+
+// After a stop: start again from the pristine image if the configuration
+// asks for it and the partition has not used up its restarts.
+void maybe_restart(Partition& p) {
+    if (p.config.on_fault != OnFault::Restart) return;
+    if (p.restarts == kMaxRestarts) {
+        log_error("partition '%s': restart limit (%u) reached; it stays stopped", p.config.name, kMaxRestarts);
+        return;
+    }
+    ++p.restarts;
+    log_info("partition '%s': restarting from its pristine image (restart %u of %u)", p.config.name, p.restarts,
+             kMaxRestarts);
+    if (!load_and_reset(p)) return;
+    flush_cached_translations(p);
+    p.state = PartitionState::Ready;
+}
+
+// Runs one partition until it leaves the CPU.
+void run_until_it_yields(Partition& p) {
+    const bool xsave = host_has_xsave();
+    if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
+    load_unswitched(p, xsave);
+    for (;;) {
+        const VmEntryResult entered = vmx_run(&p.vcpu.registers, p.vcpu.launched);
+        if (entered != VmEntryResult::Exited) {
+            stop_partition(p, "%s failed: %s", p.vcpu.launched ? "VMRESUME" : "VMLAUNCH",
+                           entered == VmEntryResult::FailValid
+                               ? x86::vmx::to_string(static_cast<x86::vmx::VmInstructionError>(
+                                     vmcs::read(x86::vmx::VmcsField::VmInstructionError)))
+                               : "no current VMCS");
+            break;
+        }
+        p.vcpu.launched = true;
+        p.vcpu.delivered_injection = p.vcpu.injected_since_entry;
+        p.vcpu.injected_since_entry = false;
+        if (dispatch_exit(p) != ExitAction::Resume) break;
+    }
+    save_unswitched(p, xsave);
+    if (p.state == PartitionState::Stopped) {
+        report_stop(p);
+        maybe_restart(p);
+    }
+}
+
+// Round robin over the partitions that can run, starting after the last one.
+Partition* next_ready(size_t& cursor) {
+    for (size_t step = 1; step <= g_partition_count; ++step) {
+        const size_t index = (cursor + step) % g_partition_count;
+        if (g_partitions[index].state == PartitionState::Ready) {
+            cursor = index;
+            return &g_partitions[index];
+        }
+    }
+    return nullptr;
+}
+
+// ---- the summary --------------------------------------------------------------
+
+bool met_expectation(const Partition& p) {
+    switch (p.config.expect) {
+        case Expectation::Pass: return p.state == PartitionState::Exited && p.exit_status == 0;
+        case Expectation::Fault: return p.state == PartitionState::Stopped;
+        case Expectation::Any: return true;
+    }
+    return false;
+}
+
+void print_exit_counts(const Partition& p) {
+    char line[512];
+    size_t used = 0;
+    for (unsigned r = 0; r < x86::vmx::kExitReasonCount; ++r) {
+        if (p.counters.by_reason[r] == 0 || used >= sizeof line) continue;
+        used += format(line + used, sizeof line - used, "%s%s %lu", used == 0 ? "" : ", ",
+                       x86::vmx::to_string(static_cast<x86::vmx::ExitReason>(r)), p.counters.by_reason[r]);
+    }
+    log_info("summary:   %lu exits (%s); unassigned port reads %lu, writes %lu; refused MSR accesses %lu; "
+             "injected exceptions %lu; hypercalls %lu",
+             p.counters.total, used == 0 ? "none" : line, p.counters.unassigned_port_reads,
+             p.counters.unassigned_port_writes, p.counters.refused_msr_accesses, p.counters.injected_exceptions,
+             p.counters.hypercalls);
+}
+
+void describe_outcome(const Partition& p, char* out, size_t capacity) {
+    switch (p.state) {
+        case PartitionState::Exited: format(out, capacity, "exited with status %lu", p.exit_status); break;
+        case PartitionState::Stopped: format(out, capacity, "stopped: %s", p.stop_reason); break;
+        case PartitionState::Halted: format(out, capacity, "halted without reporting a status"); break;
+        case PartitionState::Ready: format(out, capacity, "never finished"); break;
+    }
+}
+
+RunStatus print_summary() {
+    bool all_met = g_refused_partitions == 0;
+    for (size_t i = 0; i < g_partition_count; ++i) {
+        const Partition& p = g_partitions[i];
+        char outcome[kStopReasonCapacity + 32];
+        describe_outcome(p, outcome, sizeof outcome);
+        const bool met = met_expectation(p);
+        all_met = all_met && met;
+        log_info("summary: partition '%s' (%s, %lu MiB): %s; expected %s: %s", p.config.name, p.image_kind,
+                 p.memory_size / kMiB, outcome, to_string(p.config.expect), met ? "ok" : "NOT MET");
+        print_exit_counts(p);
+    }
+    if (g_refused_partitions != 0)
+        log_error("summary: %zu configured partition%s refused (see above)", g_refused_partitions,
+                  g_refused_partitions == 1 ? " was" : "s were");
+    return all_met ? RunStatus::Pass : RunStatus::PartitionFailed;
+}
+
+}  // namespace
+
+void print_partition_line(void* partition, const char* line, size_t length) {
+    log_partition_line(static_cast<Partition*>(partition)->config.name, line, length);
+}
+
+ExitAction partition_exited(Partition& p, uint64_t status) {
+    p.uart.flush(print_partition_line, &p);
+    p.state = PartitionState::Exited;
+    p.exit_status = status;
+    log_info("partition '%s' exited with status %lu", p.config.name, status);
+    return ExitAction::Stop;
+}
+
+const char* to_string(PartitionState state) {
+    switch (state) {
+        case PartitionState::Ready: return "ready";
+        case PartitionState::Halted: return "halted";
+        case PartitionState::Exited: return "exited";
+        case PartitionState::Stopped: return "stopped";
+    }
+    return "?";
+}
+
+RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps) {
+    g_caps = &caps;
+    ParsedConfig parsed{};
+    if (!read_configuration(boot, parsed)) {
+        log_info("no partition configuration (no boot module named '%s'): nothing to run", kConfigModuleName);
+        return RunStatus::Pass;
+    }
+    g_refused_partitions = parsed.rejected;
+    compute_vmx_controls(caps);
+    for (size_t i = 0; i < parsed.count; ++i) {
+        Partition& p = g_partitions[g_partition_count];
+        if (build_partition(p, parsed.partitions[i], static_cast<uint32_t>(g_partition_count), boot))
+            ++g_partition_count;
+        else
+            ++g_refused_partitions;
+    }
+    log_info("%zu partition%s ready, %zu refused", g_partition_count, g_partition_count == 1 ? "" : "s",
+             g_refused_partitions);
+
+    size_t cursor = g_partition_count - 1;
+    while (g_partition_count != 0) {
+        Partition* p = next_ready(cursor);
+        if (p == nullptr) break;
+        run_until_it_yields(*p);
+    }
+    return print_summary();
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,28 @@
+// The set of partitions: built from the configuration, run in turns on the
+// boot CPU, and summed up when all have finished.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86_64/vmx_capabilities.hpp"
+#include "kernel/boot_info.hpp"
+#include "kernel/run_end.hpp"
+#include "vmm/exit_handlers.hpp"
+
+namespace bulkhead {
+
+struct Partition;
+
+// Builds every partition of the configuration, runs them until none can run
+// any more, prints the summary and returns the run's verdict: a pass only if
+// every partition did what its configuration expected.
+RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps);
+
+// A VirtualUart::LineSink: prints one line of the partition's output.
+void print_partition_line(void* partition, const char* line, size_t length);
+
+// The partition reported `status` (hypercall or test-exit port).
+ExitAction partition_exited(Partition& partition, uint64_t status);
+
+}  // namespace bulkhead

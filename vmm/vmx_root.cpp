@@ -1,0 +1,46 @@
+#include "vmm/vmx_root.hpp"
+
+#include "arch/x86_64/control_registers.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/msr.hpp"
+#include "arch/x86_64/vmx_instructions.hpp"
+#include "kernel/lib/string.hpp"
+#include "kernel/log.hpp"
+#include "kernel/memory.hpp"
+#include "kernel/panic.hpp"
+
+namespace bulkhead {
+
+namespace {
+
+// In VMX operation some CR0/CR4 bits must be 1 and some 0 (SDM Vol. 3D,
+// A.7-A.8): FIXED0 lists the ones, FIXED1 the bits allowed to be 1.
+uint64_t apply_fixed_bits(uint64_t value, x86::Msr fixed0, x86::Msr fixed1) {
+    return (value | x86::read_msr(fixed0)) & x86::read_msr(fixed1);
+}
+
+}  // namespace
+
+uint64_t allocate_vmx_region(const x86::VmxCapabilities& caps) {
+    uint64_t phys = 0;
+    if (!frame_allocator().allocate(phys)) panic("out of memory for a VMX region");
+    memset(reinterpret_cast<void*>(phys), 0, x86::kPageSize4K);
+    *reinterpret_cast<uint32_t*>(phys) = caps.vmcs_revision;
+    return phys;
+}
+
+void enter_vmx_root(const x86::VmxCapabilities& caps) {
+    x86::write_cr0(apply_fixed_bits(x86::read_cr0(), x86::Msr::VmxCr0Fixed0, x86::Msr::VmxCr0Fixed1));
+    x86::write_cr4(apply_fixed_bits(x86::read_cr4() | x86::cr4::kVmxEnable, x86::Msr::VmxCr4Fixed0,
+                                    x86::Msr::VmxCr4Fixed1));
+    const uint64_t region = allocate_vmx_region(caps);
+    const auto result = x86::vmx::vmxon(region);
+    if (result != x86::vmx::VmxResult::Ok) {
+        log_error("VMXON failed (%s): the CPU refused VMX root operation",
+                  result == x86::vmx::VmxResult::FailInvalid ? "VMfailInvalid" : "VMfailValid");
+        end_run(RunStatus::Failure);
+    }
+    log_info("vmx: VMX root operation entered (VMXON region at %#lx)", region);
+}
+
+}  // namespace bulkhead
