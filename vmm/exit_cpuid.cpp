@@ -34,7 +34,8 @@ x86::CpuidResult hypervisor_leaf(uint32_t leaf) {
 void adjust_feature_leaf(x86::CpuidResult& r) {
     r.ecx &= ~bits::kFeaturesEcxVmx;
     r.ecx |= bits::kFeaturesEcxHypervisor;
-    const bool guest_osxsave = (vmcs::read(x86::vmx::VmcsField::Cr4ReadShadow) & x86::cr4::kOsxsave) != 0;
+    // OSXSAVE is not a bit the hypervisor owns, so the guest's CR4 itself holds it.
+    const bool guest_osxsave = (vmcs::read(x86::vmx::VmcsField::GuestCr4) & x86::cr4::kOsxsave) != 0;
     r.ecx = guest_osxsave ? (r.ecx | bits::kFeaturesEcxOsxsave) : (r.ecx & ~bits::kFeaturesEcxOsxsave);
 }
 

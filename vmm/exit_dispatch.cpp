@@ -79,13 +79,17 @@ void dump_guest_state(const Partition& p, const GuestRegisters& r) {
 ExitAction fail_stop(ExitContext& exit) {
     const uint64_t qualification = vmcs::read(VmcsField::ExitQualification);
     const uint64_t rip = vmcs::read(VmcsField::GuestRip);
-    stop_partition(exit.partition, "unhandled VM exit %s (reason %u), qualification %#lx, guest rip %#lx",
+    stop_partition(exit.partition, "unhandled VM exit %s (reason %u), qualification 0x%lx, guest rip 0x%lx",
                    x86::vmx::to_string(exit.reason), static_cast<unsigned>(exit.reason), qualification, rip);
     dump_guest_state(exit.partition, exit.registers);
     return ExitAction::Stop;
 }
 
+Partition* g_running_partition = nullptr;
+
 }  // namespace
+
+void set_running_partition(Partition* partition) { g_running_partition = partition; }
 
 ExitAction dispatch_exit(Partition& partition) {
     const uint64_t raw = vmcs::read(VmcsField::VmExitReason);
@@ -95,6 +99,13 @@ ExitAction dispatch_exit(Partition& partition) {
     if (basic >= x86::vmx::kExitReasonCount) return fail_stop(exit);
     ++partition.counters.by_reason[basic];
     return kExitTable.handlers[basic](exit);
+}
+
+// Called by vmm/vmx_entry.S on every VM exit, with the guest's registers saved.
+extern "C" uint64_t vmx_handle_exit(GuestRegisters*) {
+    Partition& partition = *g_running_partition;
+    partition.vcpu.launched = true;
+    return dispatch_exit(partition) == ExitAction::Resume ? 0 : 1;
 }
 
 }  // namespace bulkhead

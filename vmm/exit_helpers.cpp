@@ -26,7 +26,7 @@ void inject_exception(Partition& partition, uint8_t vector, bool has_error_code,
     if (has_error_code) vmcs::write(VmcsField::VmEntryExceptionErrorCode, error_code);
     ++partition.counters.injected_exceptions;
     partition.vcpu.last_injected_vector = vector;
-    partition.vcpu.injected_since_entry = true;
+    partition.vcpu.injected_at_exit = partition.counters.total;
 }
 
 bool guest_in_64bit_mode() {

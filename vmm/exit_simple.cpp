@@ -42,7 +42,8 @@ ExitAction handle_vmcall(ExitContext& exit) {
 
 ExitAction handle_triple_fault(ExitContext& exit) {
     const Vcpu& v = exit.partition.vcpu;
-    if (v.delivered_injection)
+    const bool right_after_injection = v.injected_at_exit != 0 && v.injected_at_exit + 1 == exit.partition.counters.total;
+    if (right_after_injection)
         return stop_partition(exit.partition, "triple fault (after Bulkhead injected vector %u; rip %#lx)",
                               v.last_injected_vector, vmcs::read(VmcsField::GuestRip));
     return stop_partition(exit.partition, "triple fault (rip %#lx)", vmcs::read(VmcsField::GuestRip));

@@ -25,11 +25,15 @@ struct GuestRegisters {
 };
 static_assert(sizeof(GuestRegisters) == kGprCount * sizeof(uint64_t), "vmm/vmx_entry.S relies on this layout");
 
-// Result of vmx_run(): a VM exit, or the VM-entry instruction failing.
-enum class VmEntryResult : uint64_t { Exited = 0, FailInvalid = 1, FailValid = 2 };
+// Result of vmx_run(): the guest left the CPU (an exit handler said so), or
+// the VM-entry instruction failed.
+enum class VmRunResult : uint64_t { Left = 0, FailInvalid = 1, FailValid = 2 };
 
 // Loads the guest registers and enters the guest (VMLAUNCH the first time,
-// VMRESUME after); returns at the next VM exit with the registers saved.
-extern "C" VmEntryResult vmx_run(GuestRegisters* registers, uint64_t launched);
+// VMRESUME after). Every VM exit calls vmx_handle_exit(registers) with the
+// registers saved; the guest is resumed at once while that returns 0, and
+// vmx_run returns when it does not.
+extern "C" VmRunResult vmx_run(GuestRegisters* registers, uint64_t launched);
+extern "C" uint64_t vmx_handle_exit(GuestRegisters* registers);
 
 }  // namespace bulkhead

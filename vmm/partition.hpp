@@ -49,11 +49,11 @@ struct Vcpu {
     GuestRegisters registers;
     bool launched;
     UnswitchedGuestState unswitched;
-    // The last exception the hypervisor injected, so that a triple fault that
-    // follows (a guest without a handler) can be explained.
+    // The last exception the hypervisor injected and the exit count at that
+    // moment, so that a triple fault right after it (a guest without a
+    // handler) can be explained.
     uint8_t last_injected_vector;
-    bool injected_since_entry;   // set by inject_exception, cleared at the next exit
-    bool delivered_injection;    // the entry before the current exit delivered one
+    uint64_t injected_at_exit;
 };
 
 struct Partition {

@@ -234,25 +234,21 @@ void maybe_restart(Partition& p) {
     p.state = PartitionState::Ready;
 }
 
-// Runs one partition until it leaves the CPU.
+// Runs one partition until it leaves the CPU: vmx_run() returns only when an
+// exit handler said Yield or Stop (or the VM entry itself failed).
 void run_until_it_yields(Partition& p) {
     const bool xsave = host_has_xsave();
     if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
     load_unswitched(p, xsave);
-    for (;;) {
-        const VmEntryResult entered = vmx_run(&p.vcpu.registers, p.vcpu.launched);
-        if (entered != VmEntryResult::Exited) {
-            stop_partition(p, "%s failed: %s", p.vcpu.launched ? "VMRESUME" : "VMLAUNCH",
-                           entered == VmEntryResult::FailValid
-                               ? x86::vmx::to_string(static_cast<x86::vmx::VmInstructionError>(
-                                     vmcs::read(x86::vmx::VmcsField::VmInstructionError)))
-                               : "no current VMCS");
-            break;
-        }
-        p.vcpu.launched = true;
-        p.vcpu.delivered_injection = p.vcpu.injected_since_entry;
-        p.vcpu.injected_since_entry = false;
-        if (dispatch_exit(p) != ExitAction::Resume) break;
+    set_running_partition(&p);
+    const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
+    set_running_partition(nullptr);
+    if (result != VmRunResult::Left) {
+        stop_partition(p, "%s failed: %s", p.vcpu.launched ? "VMRESUME" : "VMLAUNCH",
+                       result == VmRunResult::FailValid
+                           ? x86::vmx::to_string(static_cast<x86::vmx::VmInstructionError>(
+                                 vmcs::read(x86::vmx::VmcsField::VmInstructionError)))
+                           : "no current VMCS");
     }
     save_unswitched(p, xsave);
     if (p.state == PartitionState::Stopped) {

@@ -1,7 +1,10 @@
-// Reading and writing the current VMCS. Every access checks the instruction's
-// outcome: a failed VMREAD/VMWRITE is a hypervisor bug (a field this CPU does
-// not have, no current VMCS), so it stops the run with the field's name and
-// the VM-instruction error, never silently.
+// Reading and writing the current VMCS, on the VM-exit hot path.
+//
+// Every access checks the instruction's outcome with a single conditional
+// jump (CF or ZF set means VMfailInvalid or VMfailValid): a failed
+// VMREAD/VMWRITE is a hypervisor bug (a field this CPU does not have, no
+// current VMCS), so it stops the run with the field's name and the
+// VM-instruction error (vmm/vmcs_errors.cpp), never silently.
 #pragma once
 
 #include <stdint.h>
@@ -13,16 +16,24 @@ namespace bulkhead::vmcs {
 
 using x86::vmx::VmcsField;
 
+[[noreturn, gnu::cold]] void access_failed(const char* operation, VmcsField field);
+
 inline uint64_t read(VmcsField field) {
-    uint64_t value = 0;
-    const auto result = x86::vmx::vmread(field, value);
-    if (result != x86::vmx::VmxResult::Ok) x86::vmx::vmcs_access_failed("VMREAD", field, result);
+    uint64_t value;
+    bool failed;
+    asm volatile("vmread %[field], %[value]"
+                 : [value] "=r"(value), "=@ccbe"(failed)
+                 : [field] "r"(uint64_t{x86::vmx::encoding_of(field)}));
+    if (failed) access_failed("VMREAD", field);
     return value;
 }
 
 inline void write(VmcsField field, uint64_t value) {
-    const auto result = x86::vmx::vmwrite(field, value);
-    if (result != x86::vmx::VmxResult::Ok) x86::vmx::vmcs_access_failed("VMWRITE", field, result);
+    bool failed;
+    asm volatile("vmwrite %[value], %[field]"
+                 : "=@ccbe"(failed)
+                 : [field] "r"(uint64_t{x86::vmx::encoding_of(field)}), [value] "rm"(value));
+    if (failed) access_failed("VMWRITE", field);
 }
 
 }  // namespace bulkhead::vmcs

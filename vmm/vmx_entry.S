@@ -1,15 +1,20 @@
 /*
  * Entering and leaving a guest (Intel SDM Vol. 3C, 26 and 28).
  *
- *   VmEntryResult vmx_run(GuestRegisters* regs, uint64_t launched)
+ *   VmRunResult vmx_run(GuestRegisters* regs, uint64_t launched)
  *
- * The host side of a guest run looks like a function call: vmx_run saves the
- * callee-saved registers, leaves `regs` on the stack, points the VMCS's
- * HOST_RSP at that stack slot, loads the guest's registers and executes
- * VMLAUNCH (first run) or VMRESUME. The guest runs until something makes the
- * CPU exit; the CPU then jumps to vmx_exit (the VMCS's HOST_RIP) with RSP =
- * HOST_RSP, so the `regs` pointer is at the top of the stack. vmx_exit saves
- * the guest's registers into *regs and returns 0 to vmx_run's caller.
+ * vmx_run saves the host's callee-saved registers, leaves `regs` on the
+ * stack, points the VMCS's HOST_RSP at that stack slot, loads the guest's
+ * registers and executes VMLAUNCH (first run) or VMRESUME.
+ *
+ * The guest runs until something makes the CPU exit; the CPU then jumps to
+ * vmx_exit (the VMCS's HOST_RIP) with RSP = HOST_RSP, so `regs` is at the top
+ * of the stack. vmx_exit saves the guest's registers into *regs and calls the
+ * C++ exit dispatcher, vmx_handle_exit(regs). If that says "resume", the
+ * guest's registers are loaded again and VMRESUME re-enters the guest right
+ * here, without unwinding: the common exit costs one call, not a return to
+ * the scheduler. Otherwise (the partition yields, halts or stops) vmx_run
+ * returns 0 to its caller.
  *
  * If VMLAUNCH/VMRESUME itself fails, execution falls through with CF set
  * (VMfailInvalid: no current VMCS) or ZF set (VMfailValid: the VMCS's
@@ -34,21 +39,8 @@
 #define R_R14 112
 #define R_R15 120
 
-    .text
-    .globl vmx_run
-vmx_run:
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-    push %rdi                           /* regs: found again at [HOST_RSP] on exit */
-
-    mov $VMCS_HOST_RSP, %eax
-    vmwrite %rsp, %rax
-
-    cmp $0, %rsi                        /* flags survive the MOVs below */
+/* Loads every guest register from *%rdi (RDI itself last). Flags are untouched. */
+.macro load_guest_registers
     mov R_RAX(%rdi), %rax
     mov R_RCX(%rdi), %rcx
     mov R_RDX(%rdi), %rdx
@@ -64,6 +56,24 @@ vmx_run:
     mov R_R14(%rdi), %r14
     mov R_R15(%rdi), %r15
     mov R_RDI(%rdi), %rdi
+.endm
+
+    .text
+    .globl vmx_run
+vmx_run:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    push %rdi                           /* regs: found again at [HOST_RSP] on exit */
+
+    mov $VMCS_HOST_RSP, %eax
+    vmwrite %rsp, %rax
+
+    cmp $0, %rsi                        /* flags survive the MOVs below */
+    load_guest_registers
     jne 1f
     vmlaunch
     jmp vmx_entry_failed
@@ -74,7 +84,6 @@ vmx_entry_failed:
     mov $1, %eax
     mov $2, %ecx
     cmovnc %ecx, %eax
-    pop %rdi
     jmp vmx_return
 
     .globl vmx_exit
@@ -97,10 +106,21 @@ vmx_exit:
     mov %r15, R_R15(%rdi)
     pop %rax
     mov %rax, R_RDI(%rdi)
-    pop %rdi                            /* drop the regs pointer */
-    xor %eax, %eax                      /* VmEntryResult::Exited */
+
+    /* RSP is HOST_RSP again: 16-byte aligned, as a call needs. */
+    call vmx_handle_exit
+    test %eax, %eax
+    jnz vmx_leave
+    mov (%rsp), %rdi
+    load_guest_registers
+    vmresume
+    jmp vmx_entry_failed
+
+vmx_leave:
+    xor %eax, %eax                      /* VmRunResult::Left */
 
 vmx_return:
+    pop %rdi                            /* drop the regs pointer */
     pop %r15
     pop %r14
     pop %r13

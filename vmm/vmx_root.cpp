@@ -2,6 +2,8 @@
 
 #include "arch/x86_64/control_registers.hpp"
 #include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/cpuid_bits.hpp"
+#include "arch/x86_64/paging.hpp"
 #include "arch/x86_64/msr.hpp"
 #include "arch/x86_64/vmx_instructions.hpp"
 #include "kernel/lib/string.hpp"
@@ -30,9 +32,12 @@ uint64_t allocate_vmx_region(const x86::VmxCapabilities& caps) {
 }
 
 void enter_vmx_root(const x86::VmxCapabilities& caps) {
+    // CR4.OSXSAVE lets the hypervisor load a guest's XCR0 (XSETBV exits and
+    // partition switches); the hypervisor itself never uses extended state.
+    const bool xsave = (x86::cpuid(x86::cpuid_bits::kLeafFeatures).ecx & x86::cpuid_bits::kFeaturesEcxXsave) != 0;
+    const uint64_t cr4 = x86::read_cr4() | x86::cr4::kVmxEnable | (xsave ? x86::cr4::kOsxsave : 0);
     x86::write_cr0(apply_fixed_bits(x86::read_cr0(), x86::Msr::VmxCr0Fixed0, x86::Msr::VmxCr0Fixed1));
-    x86::write_cr4(apply_fixed_bits(x86::read_cr4() | x86::cr4::kVmxEnable, x86::Msr::VmxCr4Fixed0,
-                                    x86::Msr::VmxCr4Fixed1));
+    x86::write_cr4(apply_fixed_bits(cr4, x86::Msr::VmxCr4Fixed0, x86::Msr::VmxCr4Fixed1));
     const uint64_t region = allocate_vmx_region(caps);
     const auto result = x86::vmx::vmxon(region);
     if (result != x86::vmx::VmxResult::Ok) {

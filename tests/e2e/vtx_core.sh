@@ -40,14 +40,15 @@ case_bochs_partitions_in_every_mode() {
   expect_line "^bulkhead: summary: partition 'hello16' \(raw 16-bit, 2 MiB\)"
   # Exit counters: the probe's three unassigned reads, its refused MSRs and
   # injected exceptions, counted per partition.
-  expect_line '^bulkhead: summary:   [0-9]+ exits \(CPUID 3, VMCALL 7, VMXON 1, .*RDMSR 5, WRMSR 3\); unassigned port reads 3, writes 0; refused MSR accesses 4; injected exceptions 6; hypercalls 7$'
+  expect_line '^bulkhead: summary:   [0-9]+ exits \(CPUID 5, VMCALL 7, VMXON 1, .*RDMSR 5, WRMSR 3, .*XSETBV 3\); unassigned port reads 3, writes 1; refused MSR accesses 4; injected exceptions 8; hypercalls 7$'
   expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
   expect_status 0 "Bochs pass"
 }
 
 case_bochs_fault_containment() {
   partition_iso containment containment.cfg hello64.elf hostile-read-other.elf hostile-write-hypervisor.elf \
-    hostile-uart-neighbour.elf hostile-vmxon.elf hostile-triple-fault.elf hostile-jump-garbage.elf
+    hostile-uart-neighbour.elf hostile-vmxon.elf hostile-triple-fault.elf hostile-jump-garbage.elf hostile-invd.elf \
+    hostile-halt.elf
   run_bochs "$E2E_DIR/containment.iso" corei7_skylake_x 180
   expect_line "^bulkhead: partition 'reader' stopped: read at guest-physical 0x3fe00000 outside its memory \(rip 0x[0-9a-f]+\)$"
   expect_line "^\[scribbler\] hostile: that was my own memory; now past its end$"
@@ -56,6 +57,13 @@ case_bochs_fault_containment() {
   expect_line "^bulkhead: partition 'nested' stopped: triple fault \(after Bulkhead injected vector 6; rip"
   expect_line "^bulkhead: partition 'crasher' stopped: triple fault \(rip"
   expect_line "^bulkhead: partition 'jumper' stopped: triple fault"
+  expect_line "^\[reader\] hostile: no other partition's memory is visible in mine$"
+  # An exit with no handler: fail-stop with reason, qualification, RIP and a register dump.
+  expect_line "^bulkhead: partition 'invd' stopped: unhandled VM exit INVD \(reason 13\), qualification 0x0, guest rip 0x[0-9a-f]+$"
+  expect_line "^bulkhead:   invd: rax=[0-9a-f]{16} rbx="
+  expect_line "^bulkhead:   invd: cs=0008 rflags="
+  # HLT with interrupts off: the partition leaves the CPU and never comes back.
+  expect_line "^bulkhead: summary: partition 'sleeper' .*: halted without reporting a status; expected any: ok$"
   for n in 1 2 3; do
     expect_line "^bulkhead: partition 'crasher': restarting from its pristine image \(restart $n of 3\)$"
   done
@@ -90,4 +98,18 @@ case_bochs_configuration_refusals() {
   expect_line '^bulkhead: summary: 6 configured partitions were refused \(see above\)$'
   expect_line '^bulkhead: run ended: FAIL: a partition did not meet its expectation \(status 0x16\)$'
   expect_status 1 "Bochs failure"
+}
+
+# The exit-cost benchmark (scripts/bench's measurement guest): every figure is
+# printed, and a CPUID round trip stays under the 150-tick target.
+case_bochs_exit_cost_benchmark() {
+  partition_iso bench bench.cfg bench64.elf
+  run_bochs "$E2E_DIR/bench.iso" corei7_skylake_x 300
+  local exit ticks
+  for exit in cpuid vmcall io-in rdmsr; do
+    expect_line "^\[bench\] bench: $exit rounds=10000 ticks/round-trip=[0-9]+ "
+  done
+  ticks=$(sed -n 's/^\[bench\] bench: cpuid rounds=10000 ticks\/round-trip=\([0-9]*\) .*/\1/p' "$(console_file)")
+  [ -n "$ticks" ] && [ "$ticks" -lt 150 ] || fail "CPUID round trip is '${ticks}' ticks, target under 150"
+  expect_status 0 "Bochs pass"
 }

@@ -27,6 +27,19 @@ __attribute__((unused)) static void map_2m(uint64_t gpa) {
 
 int guest_main(void) {
 #if defined(ATTACK_READ_OTHER)
+    /* Another partition's kernel image holds this text. Scan every byte of
+       this partition's own memory for it: whatever host addresses the other
+       partition occupies, they are not visible here. */
+    static const char theirs[] = "hello from a 64-bit ELF g";
+    const char* const self = (const char*)(uintptr_t)0x1000;
+    unsigned long found = 0;
+    for (const char* p = self; p < (const char*)(uintptr_t)0x400000 - sizeof theirs; ++p) {
+        unsigned long i = 0;
+        while (i + 1 < sizeof theirs && p[i] == theirs[i]) ++i;
+        if (i + 1 == sizeof theirs && p != theirs) ++found;
+    }
+    print(found == 0 ? "hostile: no other partition's memory is visible in mine\n"
+                     : "hostile: FOUND another partition's memory in mine\n");
     print("hostile: reading memory outside my partition\n");
     map_2m(OUTSIDE_SMALL_PARTITIONS);
     volatile uint64_t* other = (volatile uint64_t*)OUTSIDE_SMALL_PARTITIONS;
@@ -57,6 +70,12 @@ int guest_main(void) {
         uint64_t base;
     } __attribute__((packed)) empty = {0, 0};
     __asm__ volatile("lidt %0\n int3" ::"m"(empty));
+#elif defined(ATTACK_INVD)
+    print("hostile: executing INVD, which exits and has no handler\n");
+    __asm__ volatile("invd");
+#elif defined(ATTACK_HALT)
+    print("hostile: halting with interrupts off, never reporting a status\n");
+    __asm__ volatile("cli\n hlt");
 #elif defined(ATTACK_JUMP_GARBAGE)
     print("hostile: jumping into garbage\n");
     static uint8_t garbage[64];

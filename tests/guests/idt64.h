@@ -95,4 +95,11 @@ static int try_set_cr4(uint64_t bits) {
     return fault_vector;
 }
 
+static int try_xsetbv(uint32_t index, uint64_t value) {
+    fault_vector = -1;
+    __asm__ volatile("leaq 1f(%%rip), %%r11\n movq %%r11, recover_rip(%%rip)\n xsetbv\n 1:"
+                     :: "c"(index), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "r11", "memory");
+    return fault_vector;
+}
+
 #endif

@@ -18,6 +18,11 @@
 #define EFER_LME (1u << 8)
 #define EFER_LMA (1u << 10)
 #define CR4_VMXE (1u << 13)
+#define CR4_OSXSAVE (1u << 18)
+#define CPUID_FEATURES_ECX_XSAVE (1u << 26)
+#define CPUID_FEATURES_ECX_OSXSAVE (1u << 27)
+#define XCR0_X87 1u
+#define XCR0_X87_SSE 3u
 #define UNASSIGNED_PORT 0x2f8
 #define PAT_DEFAULT 0x0007040600070406ull
 #define PAT_WITH_RESERVED_TYPE 0x0007040600070402ull
@@ -61,14 +66,43 @@ static void msr_checks(void) {
 }
 
 static void port_checks(void) {
+    /* This partition is configured with unassigned_io=ignore: the write is
+       dropped and counted, and the partition carries on. */
+    outb(UNASSIGNED_PORT + 7, 0x55);
     check("an unassigned port reads 0xff", inb(UNASSIGNED_PORT) == 0xff);
     check("an unassigned port reads 0xffff", inw(UNASSIGNED_PORT) == 0xffff);
     check("an unassigned port reads 0xffffffff", inl(UNASSIGNED_PORT) == 0xffffffffu);
 }
 
+static uint64_t read_cr4(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
 static void vmx_checks(void) {
     check("VMXON raises #UD", try_vmxon() == VECTOR_UD);
+    check("CR4 reads without VMXE (read shadow)", (read_cr4() & CR4_VMXE) == 0);
     check("setting CR4.VMXE raises #GP", try_set_cr4(CR4_VMXE) == VECTOR_GP);
+}
+
+/* XSETBV exits; Bulkhead checks the value as the CPU would. */
+static void xsetbv_checks(void) {
+    uint32_t r[4];
+    cpuid(1, 0, r);
+    if ((r[2] & CPUID_FEATURES_ECX_XSAVE) == 0) {
+        print("probe: no XSAVE on this CPU, XSETBV checks skipped\n");
+        return;
+    }
+    check("setting CR4.OSXSAVE works", try_set_cr4(CR4_OSXSAVE) == -1);
+    cpuid(1, 0, r);
+    check("cpuid leaf 1 mirrors the guest's OSXSAVE", (r[2] & CPUID_FEATURES_ECX_OSXSAVE) != 0);
+    check("XSETBV without x87 state raises #GP", try_xsetbv(0, 0) == VECTOR_GP);
+    check("XSETBV of XCR1 raises #GP", try_xsetbv(1, XCR0_X87) == VECTOR_GP);
+    uint32_t lo, hi;
+    int ok = try_xsetbv(0, XCR0_X87_SSE) == -1;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    check("XSETBV of x87+SSE is kept", ok && lo == XCR0_X87_SSE && hi == 0);
 }
 
 static void hypercall_checks(void) {
@@ -88,6 +122,7 @@ int guest_main(void) {
     msr_checks();
     port_checks();
     vmx_checks();
+    xsetbv_checks();
     hypercall_checks();
     print("probe: ");
     print_dec((uint64_t)failures);

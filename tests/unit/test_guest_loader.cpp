@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,23 @@ Bytes pattern(size_t n, uint8_t seed) {
 Bytes concat(Bytes a, const Bytes& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
+}
+
+// "" when equal, else where they first differ. Comparing the vectors
+// directly would make Catch print megabytes of bytes on a failure.
+std::string differences(const Bytes& actual, const Bytes& expected) {
+    std::ostringstream out;
+    if (actual.size() != expected.size()) {
+        out << "size " << actual.size() << ", expected " << expected.size();
+        return out.str();
+    }
+    for (size_t i = 0; i < actual.size(); ++i) {
+        if (actual[i] == expected[i]) continue;
+        out << std::hex << "first difference at byte 0x" << i << ": 0x" << unsigned{actual[i]} << ", expected 0x"
+            << unsigned{expected[i]};
+        return out.str();
+    }
+    return "";
 }
 
 // ---- Guest memory with canaries ------------------------------------------------------
@@ -289,7 +307,7 @@ LoadResult load_refused(const Bytes& image, GuestBuffer& guest, const char* cmdl
     CHECK(result.error != LoadError::None);
     CHECK(kind != nullptr);
     CHECK(entry.rip == 0x1234);
-    CHECK(guest.snapshot() == before);
+    CHECK(differences(guest.snapshot(), before) == "");
     return result;
 }
 
@@ -343,9 +361,8 @@ void check_identity_map(GuestBuffer& guest, uint64_t cr3) {
 void check_gdt(GuestBuffer& guest, const GuestEntryState& entry) {
     CHECK(entry.gdt_base == layout::kGdt);
     CHECK(entry.gdt_limit == layout::kGdtSize - 1);
-    CHECK(guest.bytes_at(layout::kGdt, layout::kGdtSize) ==
-          Bytes(reinterpret_cast<const uint8_t*>(layout::kGdtEntries),
-                reinterpret_cast<const uint8_t*>(layout::kGdtEntries) + layout::kGdtSize));
+    const auto* gdt = reinterpret_cast<const uint8_t*>(layout::kGdtEntries);
+    CHECK(differences(guest.bytes_at(layout::kGdt, layout::kGdtSize), Bytes(gdt, gdt + layout::kGdtSize)) == "");
 }
 
 }  // namespace
@@ -379,8 +396,8 @@ TEST_CASE("ELF64 loads in long mode with its bytes at p_paddr and .bss zeroed", 
     CHECK(e.rbx == 0);
     check_gdt(guest, e);
 
-    CHECK(guest.bytes_at(kKernelBase, text.size()) == text);
-    CHECK(guest.bytes_at(kKernelBase + 0x10000, data.size()) == data);
+    CHECK(differences(guest.bytes_at(kKernelBase, text.size()), text) == "");
+    CHECK(differences(guest.bytes_at(kKernelBase + 0x10000, data.size()), data) == "");
     // .bss of the second segment, the gap between segments, and everything
     // else the loader did not write: zero, although it held garbage before.
     CHECK(guest.all_zero(kKernelBase + 0x10000 + data.size(), 0x3000 - data.size()));
@@ -407,7 +424,7 @@ TEST_CASE("ELF64 page tables span several page directories above 1 GiB", "[guest
     check_identity_map(guest, loaded.entry.cr3);
     CHECK(translate(guest, loaded.entry.cr3, kGiB - 1).phys == kGiB - 1);
     CHECK(translate(guest, loaded.entry.cr3, kGiB).phys == kGiB);
-    CHECK(guest.bytes_at(high, data.size()) == data);
+    CHECK(differences(guest.bytes_at(high, data.size()), data) == "");
     CHECK(loaded.entry.rsp == kGiB + 2 * kMiB - 16);
     // The third PDPT entry (a third GiB) is not there.
     CHECK(guest.read<uint64_t>(layout::kPdpt + 2 * sizeof(uint64_t)) == 0);
@@ -432,7 +449,7 @@ TEST_CASE("ELF32 without a multiboot header loads in flat protected mode", "[gue
     CHECK(e.rax == 0);  // no multiboot magic: this is not a multiboot guest
     CHECK(e.rbx == 0);
     check_gdt(guest, e);
-    CHECK(guest.bytes_at(kKernelBase, text.size()) == text);
+    CHECK(differences(guest.bytes_at(kKernelBase, text.size()), text) == "");
     CHECK(guest.all_zero(kKernelBase + text.size(), 0x800 - text.size()));
     // No page tables and no multiboot information for a 32-bit ELF.
     CHECK(guest.all_zero(layout::kMultibootInfo, layout::kBootAreaEnd - layout::kMultibootInfo));
@@ -453,7 +470,7 @@ TEST_CASE("multiboot v1 ELF32 gets EAX, EBX and the boot information", "[guest_l
     CHECK(e.ds_ss == layout::kDataSelector);
     CHECK(e.cr0 == (x86::cr0::kProtectionEnable | kCr0Et | x86::cr0::kNumericError));
     check_gdt(guest, e);
-    CHECK(guest.bytes_at(kKernelBase, image.text.size()) == image.text);
+    CHECK(differences(guest.bytes_at(kKernelBase, image.text.size()), image.text) == "");
     CHECK(guest.all_zero(kKernelBase + image.text.size(), kMb1ElfMemorySize - image.text.size()));
 
     const auto info = guest.read<Mb1Info>(e.rbx);
@@ -510,7 +527,7 @@ TEST_CASE("multiboot v1 with the a.out kludge loads by the header's addresses", 
     CHECK(loaded.entry.rax == kMb1BootloaderMagic);
     CHECK(loaded.entry.rbx == layout::kMultibootInfo);
     // The whole file, from its first byte (16 bytes before the header).
-    CHECK(guest.bytes_at(image.load_addr, image.bytes.size()) == image.bytes);
+    CHECK(differences(guest.bytes_at(image.load_addr, image.bytes.size()), image.bytes) == "");
     CHECK(image.load_end - image.load_addr == image.bytes.size());
     CHECK(guest.all_zero(image.load_end, image.bss_end - image.load_end));
     CHECK(guest.string_at(guest.read<Mb1Info>(loaded.entry.rbx).cmdline) == "aout");
@@ -521,7 +538,7 @@ TEST_CASE("multiboot v1 a.out kludge: load_end_addr 0 loads to the end of the fi
     AoutImage image = make_aout();
     patch<Mb1Header>(image.bytes, image.header_offset, [](Mb1Header& h) { h.load_end_addr = 0; h.bss_end_addr = 0; });
     load_ok(image.bytes, guest);
-    CHECK(guest.bytes_at(image.load_addr, image.bytes.size()) == image.bytes);
+    CHECK(differences(guest.bytes_at(image.load_addr, image.bytes.size()), image.bytes) == "");
     CHECK(guest.all_zero(image.load_end, 0x1000));
 }
 
@@ -533,8 +550,8 @@ TEST_CASE("multiboot v1 a.out kludge: the header may start the text", "[guest_lo
                      [&](Mb1Header& h) { h.load_addr = h.header_addr; h.load_end_addr = 0; });
     load_ok(image.bytes, guest);
     const uint64_t header_gpa = image.load_addr + kAoutHeaderOffset;
-    CHECK(guest.bytes_at(header_gpa, image.bytes.size() - kAoutHeaderOffset) ==
-          Bytes(image.bytes.begin() + kAoutHeaderOffset, image.bytes.end()));
+    const Bytes from_header(image.bytes.begin() + kAoutHeaderOffset, image.bytes.end());
+    CHECK(differences(guest.bytes_at(header_gpa, from_header.size()), from_header) == "");
 }
 
 TEST_CASE("an ELF64 with a multiboot header is a multiboot guest", "[guest_loader]") {
@@ -546,7 +563,7 @@ TEST_CASE("an ELF64 with a multiboot header is a multiboot guest", "[guest_loade
     CHECK(loaded.entry.mode == EntryMode::Protected32);
     CHECK(loaded.entry.rax == kMb1BootloaderMagic);
     CHECK(loaded.entry.rip == kKernelBase + 12);
-    CHECK(guest.bytes_at(kKernelBase, text.size()) == text);
+    CHECK(differences(guest.bytes_at(kKernelBase, text.size()), text) == "");
 }
 
 TEST_CASE("a bad multiboot magic followed by a good header: the good one counts", "[guest_loader]") {
@@ -578,7 +595,7 @@ TEST_CASE("anything else is a raw 16-bit image at 0x7c00", "[guest_loader]") {
     CHECK(e.efer == 0);
     CHECK(e.gdt_base == 0);
     CHECK(e.gdt_limit == 0xffff);
-    CHECK(guest.bytes_at(0x7c00, image.size()) == image);
+    CHECK(differences(guest.bytes_at(0x7c00, image.size()), image) == "");
     // Real mode gets no boot structures: everything else is zero.
     CHECK(guest.all_zero(0, 0x7c00));
     CHECK(guest.all_zero(0x7c00 + image.size(), guest.size() - 0x7c00 - image.size()));
@@ -588,7 +605,7 @@ TEST_CASE("raw images: up to the end of memory fits, one byte more does not", "[
     GuestBuffer guest;
     const Bytes fits = pattern(guest.size() - 0x7c00, 9);
     load_ok(fits, guest);
-    CHECK(guest.bytes_at(0x7c00, fits.size()) == fits);
+    CHECK(differences(guest.bytes_at(0x7c00, fits.size()), fits) == "");
 
     const Bytes too_big = pattern(guest.size() - 0x7c00 + 1, 9);
     CHECK(load_refused(too_big, guest).error == LoadError::TooLargeForMemory);
@@ -615,9 +632,9 @@ TEST_CASE("segments may touch but not enter the boot area, and may end at the en
                                                                      {layout::kBootAreaEnd, above, above.size()},
                                                                      {guest.size() - top.size(), top, top.size()}}),
                                   guest);
-    CHECK(guest.bytes_at(0x800, below.size()) == below);
-    CHECK(guest.bytes_at(layout::kBootAreaEnd, above.size()) == above);
-    CHECK(guest.bytes_at(guest.size() - top.size(), top.size()) == top);
+    CHECK(differences(guest.bytes_at(0x800, below.size()), below) == "");
+    CHECK(differences(guest.bytes_at(layout::kBootAreaEnd, above.size()), above) == "");
+    CHECK(differences(guest.bytes_at(guest.size() - top.size(), top.size()), top) == "");
     check_gdt(guest, loaded.entry);  // not overwritten
 }
 
@@ -961,7 +978,7 @@ TEST_CASE("reloading the same bytes after the guest ran gives identical memory",
         const Loaded second = load_ok(*image, guest, "restart=1");
         CHECK(second.kind == first.kind);
         CHECK(same_state(first.entry, second.entry));
-        CHECK(guest.snapshot() == pristine);
+        CHECK(differences(guest.snapshot(), pristine) == "");
     }
 }
 
