@@ -5,6 +5,7 @@
 #include "arch/x86_64/control_registers.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/descriptors.hpp"
+#include "drivers/legacy_pic.hpp"
 #include "drivers/uart16550.hpp"
 #include "kernel/boot_info.hpp"
 #include "kernel/cmdline.hpp"
@@ -105,6 +106,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     run_global_constructors();
     normalize_cr0();
     x86::load_descriptor_tables(boot_cpu_ist_stacks());
+    mask_legacy_pic();
 
     parse_boot_info(magic, mbi_address);
     const HypervisorOptions options = apply_command_line();

@@ -67,6 +67,12 @@ expect_no_line() {
     fail "unexpected console line: $(grep -E -m1 -- "$1" "$(console_file)")"
   fi
 }
+expect_order() {  # expect_order REGEX_A REGEX_B: the first A comes before the first B
+  local a b
+  a=$(grep -En -m1 -- "$1" "$(console_file)" | cut -d: -f1)
+  b=$(grep -En -m1 -- "$2" "$(console_file)" | cut -d: -f1)
+  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || fail "expected a line matching '$1' before one matching '$2'"
+}
 count_lines() {   # count_lines REGEX: how many console lines match
   grep -Ec -- "$1" "$(console_file)"
 }

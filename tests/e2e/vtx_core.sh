@@ -24,6 +24,10 @@ case_bochs_partitions_in_every_mode() {
   expect_line '^bulkhead: 4 partitions ready, 0 refused$'
   expect_line '^\[hello64\] hello from a 64-bit ELF guest$'
   expect_line '^\[hello64\] partition hello64 has id 0$'
+  # The yield hypercall: hello64 gives the CPU away, the others run, and it
+  # carries on when its turn comes round again.
+  expect_order '^\[hello64\] yielding the CPU$' '^\[hello32\] hello from a 32-bit multiboot guest$'
+  expect_order '^\[hello16\] hello from a 16-bit real-mode guest$' '^\[hello64\] back after yielding$'
   expect_line '^\[hello64\] this line came through the console_write hypercall$'
   expect_line '^\[hello32\] hello from a 32-bit multiboot guest$'
   expect_line '^\[hello32\] cmdline: console=ttyS0 greeting=multiboot$'
