@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/cpuid_bits.hpp"
 #include "arch/x86_64/vmx_controls.hpp"
+#include "arch/x86_64/descriptors.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
@@ -22,7 +23,7 @@ using x86::vmx::CrAccessQualification;
 using x86::vmx::CrAccessType;
 using x86::vmx::VmcsField;
 
-constexpr uint8_t kGeneralProtection = 13;
+constexpr unsigned kCr0 = 0, kCr3 = 3, kCr4 = 4;   // the control register numbers in a qualification
 constexpr uint64_t kCr0ReservedHigh = 0xffffffff00000000ull;
 constexpr uint64_t kLmswBits = 0xf;   // LMSW writes CR0.PE/MP/EM/TS only
 constexpr uint64_t kCr0TaskSwitched = 1ull << 3;
@@ -75,14 +76,14 @@ ExitAction move_to_cr(ExitContext& exit, const CrAccessQualification& q) {
     const uint64_t value = read_gpr(exit.registers, q.gpr());
     bool ok = true;
     switch (q.cr()) {
-        case 0: ok = write_cr0(value); break;
-        case 3: vmcs::write(VmcsField::GuestCr3, value); break;
-        case 4: ok = write_cr4(value); break;
+        case kCr0: ok = write_cr0(value); break;
+        case kCr3: vmcs::write(VmcsField::GuestCr3, value); break;
+        case kCr4: ok = write_cr4(value); break;
         default:
             return stop_partition(exit.partition, "MOV to CR%u is not emulated", q.cr());
     }
     if (!ok) {
-        inject_exception(exit.partition, kGeneralProtection, true, 0);
+        inject_exception(exit.partition, x86::Vector::GeneralProtection, true, 0);
         return ExitAction::Resume;
     }
     skip_instruction();
@@ -90,7 +91,7 @@ ExitAction move_to_cr(ExitContext& exit, const CrAccessQualification& q) {
 }
 
 ExitAction move_from_cr(ExitContext& exit, const CrAccessQualification& q) {
-    if (q.cr() != 3) return stop_partition(exit.partition, "MOV from CR%u is not emulated", q.cr());
+    if (q.cr() != kCr3) return stop_partition(exit.partition, "MOV from CR%u is not emulated", q.cr());
     write_gpr(exit.registers, q.gpr(), vmcs::read(VmcsField::GuestCr3));
     skip_instruction();
     return ExitAction::Resume;
@@ -121,14 +122,13 @@ ExitAction handle_cr_access(ExitContext& exit) {
 ExitAction handle_xsetbv(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
     const auto index = static_cast<uint32_t>(regs[Gpr::Rcx]);
-    const uint64_t value = (regs[Gpr::Rdx] << 32) | (regs[Gpr::Rax] & 0xffffffff);
+    const uint64_t value = edx_eax(regs);
     const x86::CpuidResult supported = x86::cpuid(x86::cpuid_bits::kLeafXsave, 0);
-    const uint64_t supported_mask = (uint64_t{supported.edx} << 32) | supported.eax;
-    constexpr uint64_t kX87 = 1u << 0, kSse = 1u << 1, kAvx = 1u << 2;
-    const bool valid = index == 0 && (value & kX87) && (value & ~supported_mask) == 0 &&
-                       (!(value & kAvx) || (value & kSse));
+    const uint64_t supported_mask = (uint64_t{supported.edx} << kHighHalfShift) | supported.eax;
+    const bool valid = index == x86::xcr0::kIndex && (value & x86::xcr0::kX87) && (value & ~supported_mask) == 0 &&
+                       (!(value & x86::xcr0::kAvx) || (value & x86::xcr0::kSse));
     if (!valid) {
-        inject_exception(exit.partition, kGeneralProtection, true, 0);
+        inject_exception(exit.partition, x86::Vector::GeneralProtection, true, 0);
         return ExitAction::Resume;
     }
     x86::write_xcr0(value);

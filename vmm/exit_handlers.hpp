@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86_64/descriptors.hpp"
 #include "arch/x86_64/vmcs_fields.hpp"
 #include "vmm/guest_registers.hpp"
 
@@ -56,7 +57,7 @@ ExitAction handle_exception_or_nmi(ExitContext& exit);
 
 // Helpers shared by the handlers (vmm/exit_helpers.cpp).
 void skip_instruction();   // RIP += the exiting instruction's length
-void inject_exception(Partition& partition, uint8_t vector, bool has_error_code = false, uint32_t error_code = 0);
+void inject_exception(Partition& partition, x86::Vector vector, bool has_error_code = false, uint32_t error_code = 0);
 bool guest_in_64bit_mode();
 // Stops the partition with a one-line reason (printf-style); returns Stop.
 ExitAction stop_partition(Partition& partition, const char* fmt, ...) __attribute__((format(printf, 2, 3)));

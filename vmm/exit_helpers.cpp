@@ -20,12 +20,12 @@ void skip_instruction() {
 
 // The event is delivered through the guest's IDT on the next VM entry
 // (SDM Vol. 3C, 27.6), exactly as if the instruction had faulted natively.
-void inject_exception(Partition& partition, uint8_t vector, bool has_error_code, uint32_t error_code) {
+void inject_exception(Partition& partition, x86::Vector vector, bool has_error_code, uint32_t error_code) {
     vmcs::write(VmcsField::VmEntryInterruptionInfo,
                 x86::vmx::make_hardware_exception(vector, has_error_code).raw);
     if (has_error_code) vmcs::write(VmcsField::VmEntryExceptionErrorCode, error_code);
     ++partition.counters.injected_exceptions;
-    partition.vcpu.last_injected_vector = vector;
+    partition.vcpu.last_injected_vector = static_cast<uint8_t>(vector);
     partition.vcpu.injected_at_exit = partition.counters.total;
 }
 

@@ -6,6 +6,7 @@
 // partition (VMX, microcode, SMM, feature control) are always refused.
 #include "arch/x86_64/control_registers.hpp"
 #include "arch/x86_64/msr.hpp"
+#include "arch/x86_64/descriptors.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
@@ -16,25 +17,16 @@ namespace {
 
 using x86::vmx::VmcsField;
 
-constexpr uint8_t kGeneralProtection = 13;
-constexpr uint32_t kMsrApicBase = 0x1b;
-constexpr uint32_t kMsrMiscEnable = 0x1a0;
 // The local APIC at its default address, enabled, this CPU the bootstrap one.
-constexpr uint64_t kApicBaseDefault = 0xfee00000 | (1u << 11) | (1u << 8);
-constexpr uint64_t kMiscEnableFastStrings = 1;
+constexpr uint64_t kApicBaseDefault =
+    x86::ApicBase::kDefaultAddress | x86::ApicBase::kGlobalEnable | x86::ApicBase::kBootstrapProcessor;
 // Guest-writable EFER bits: SCE, LME, NXE. LMA follows CR0.PG by itself.
 constexpr uint64_t kEferSyscallEnable = 1u << 0;
 constexpr uint64_t kEferWritable = kEferSyscallEnable | x86::efer::kLongModeEnable | x86::efer::kNoExecuteEnable;
 // PAT entries must hold a defined memory type: UC, WC, WT, WP, WB or UC-.
-constexpr unsigned kPatEntries = 8;
-constexpr uint64_t kPatTypeMask = 0xff;
-constexpr uint64_t kValidPatTypes = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7);
-
 bool pat_valid(uint64_t pat) {
-    for (unsigned i = 0; i < kPatEntries; ++i) {
-        const uint64_t type = (pat >> (i * 8)) & kPatTypeMask;
-        if (type > 7 || (kValidPatTypes & (1u << type)) == 0) return false;
-    }
+    for (unsigned i = 0; i < x86::Pat::kEntries; ++i)
+        if (!x86::Pat::valid_type((pat >> (i * x86::Pat::kEntryBits)) & x86::Pat::kEntryMask)) return false;
     return true;
 }
 
@@ -42,7 +34,7 @@ uint32_t msr_number(const GuestRegisters& regs) { return static_cast<uint32_t>(r
 
 ExitAction refuse(ExitContext& exit) {
     ++exit.partition.counters.refused_msr_accesses;
-    inject_exception(exit.partition, kGeneralProtection, true, 0);
+    inject_exception(exit.partition, x86::Vector::GeneralProtection, true, 0);
     return ExitAction::Resume;   // RIP stays on the instruction: #GP is a fault
 }
 
@@ -51,8 +43,8 @@ bool emulated_read(uint32_t msr, uint64_t& value) {
         case static_cast<uint32_t>(x86::Msr::Efer): value = vmcs::read(VmcsField::GuestIa32Efer); return true;
         case static_cast<uint32_t>(x86::Msr::Pat): value = vmcs::read(VmcsField::GuestIa32Pat); return true;
         case static_cast<uint32_t>(x86::Msr::FeatureControl): value = x86::FeatureControl::kLock; return true;
-        case kMsrApicBase: value = kApicBaseDefault; return true;
-        case kMsrMiscEnable: value = kMiscEnableFastStrings; return true;
+        case static_cast<uint32_t>(x86::Msr::ApicBase): value = kApicBaseDefault; return true;
+        case static_cast<uint32_t>(x86::Msr::MiscEnable): value = x86::MiscEnable::kFastStrings; return true;
         default: return false;
     }
 }
@@ -79,15 +71,13 @@ bool emulated_write(uint32_t msr, uint64_t value) {
 ExitAction handle_rdmsr(ExitContext& exit) {
     uint64_t value = 0;
     if (!emulated_read(msr_number(exit.registers), value)) return refuse(exit);
-    exit.registers[Gpr::Rax] = value & 0xffffffff;
-    exit.registers[Gpr::Rdx] = value >> 32;
+    set_edx_eax(exit.registers, value);
     skip_instruction();
     return ExitAction::Resume;
 }
 
 ExitAction handle_wrmsr(ExitContext& exit) {
-    const uint64_t value = (exit.registers[Gpr::Rdx] << 32) | (exit.registers[Gpr::Rax] & 0xffffffff);
-    if (!emulated_write(msr_number(exit.registers), value)) return refuse(exit);
+    if (!emulated_write(msr_number(exit.registers), edx_eax(exit.registers))) return refuse(exit);
     skip_instruction();
     return ExitAction::Resume;
 }

@@ -2,6 +2,7 @@
 // a partition (triple fault, INIT, EPT violations, failed VM entries), VMX
 // instructions (#UD), and host events that arrive while a guest runs.
 #include "kernel/log.hpp"
+#include "arch/x86_64/descriptors.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/hypercall.hpp"
 #include "vmm/partition.hpp"
@@ -12,8 +13,6 @@ namespace bulkhead {
 
 namespace {
 using x86::vmx::VmcsField;
-constexpr uint8_t kInvalidOpcode = 6;
-constexpr uint64_t kLow32 = 0xffffffff;
 }  // namespace
 
 // HLT: nothing can wake the partition yet (no virtual interrupts until a
@@ -28,7 +27,7 @@ ExitAction handle_vmcall(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
     // A 32-bit or 16-bit guest passes 32-bit values; the upper halves of its
     // registers are whatever they were, so ignore them.
-    const uint64_t mask = guest_in_64bit_mode() ? ~0ull : kLow32;
+    const uint64_t mask = guest_in_64bit_mode() ? ~0ull : kLow32Bits;
     Partition& p = exit.partition;
     HypercallContext context{p.memory(), p.uart, print_partition_line, &p, p.id, p.config.name};
     const HypercallResult r =
@@ -54,7 +53,7 @@ ExitAction handle_init_signal(ExitContext& exit) { return stop_partition(exit.pa
 // The guest sees no VMX (CPUID hides it), so VMX instructions are invalid
 // opcodes for it, as on a CPU without VMX.
 ExitAction handle_vmx_instruction(ExitContext& exit) {
-    inject_exception(exit.partition, kInvalidOpcode);
+    inject_exception(exit.partition, x86::Vector::InvalidOpcode);
     return ExitAction::Resume;
 }
 

@@ -27,10 +27,6 @@ namespace {
 
 namespace layout = guest_layout;
 
-// CR0.ET (bit 4, "extension type"): hardwired to 1 on every CPU since the
-// i486, so it is 1 in any state a real CPU can be in, real mode included.
-// (Not in arch/x86_64/control_registers.hpp yet because the host never sets it.)
-constexpr uint64_t kCr0ExtensionType = 1ull << 4;
 
 // Multiboot header flags this loader honours. Bit 0 asks for page-aligned
 // modules and we load none; bit 1 asks for the memory information, which we
@@ -427,7 +423,7 @@ GuestEntryState real16_state() {
     state.rip = layout::kRawLoadAddress;  // CS = 0, so CS:IP = 0000:7c00
     state.rsp = layout::kRealModeStackTop;
     state.rdx = layout::kBiosBootDrive;
-    state.cr0 = kCr0ExtensionType;
+    state.cr0 = x86::cr0::kExtensionType;
     state.cs = 0;
     state.ds_ss = 0;
     // GDTR's reset value; a boot sector loads its own GDT before using one.
@@ -442,7 +438,7 @@ GuestEntryState protected32_state(uint64_t entry, GuestMemory memory) {
     state.mode = EntryMode::Protected32;
     state.rip = entry;
     state.rsp = memory.size - layout::kStackTopGap;
-    state.cr0 = x86::cr0::kProtectionEnable | kCr0ExtensionType | x86::cr0::kNumericError;
+    state.cr0 = x86::cr0::kProtectionEnable | x86::cr0::kExtensionType | x86::cr0::kNumericError;
     state.cs = layout::kCode32Selector;
     state.ds_ss = layout::kDataSelector;
     state.gdt_base = layout::kGdt;

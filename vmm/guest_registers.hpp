@@ -25,6 +25,20 @@ struct GuestRegisters {
 };
 static_assert(sizeof(GuestRegisters) == kGprCount * sizeof(uint64_t), "vmm/vmx_entry.S relies on this layout");
 
+// RDMSR, WRMSR, XSETBV and friends split a 64-bit value across EDX:EAX.
+inline constexpr uint64_t kLow32Bits = 0xffffffff;
+inline constexpr unsigned kHighHalfShift = 32;
+
+inline uint64_t edx_eax(const GuestRegisters& r) {
+    return (r[Gpr::Rdx] << kHighHalfShift) | (r[Gpr::Rax] & kLow32Bits);
+}
+
+// Writing a 32-bit register clears the upper half of the 64-bit one.
+inline void set_edx_eax(GuestRegisters& r, uint64_t value) {
+    r[Gpr::Rax] = value & kLow32Bits;
+    r[Gpr::Rdx] = value >> kHighHalfShift;
+}
+
 // Result of vmx_run(): the guest left the CPU (an exit handler said so), or
 // the VM-entry instruction failed.
 enum class VmRunResult : uint64_t { Left = 0, FailInvalid = 1, FailValid = 2 };

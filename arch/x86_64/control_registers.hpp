@@ -10,6 +10,7 @@ namespace bulkhead::x86 {
 namespace cr0 {
 inline constexpr uint64_t kProtectionEnable = 1ull << 0;
 inline constexpr uint64_t kMonitorCoprocessor = 1ull << 1;
+inline constexpr uint64_t kExtensionType = 1ull << 4;   // ET: hardwired to 1 since the i486, real mode included
 inline constexpr uint64_t kNumericError = 1ull << 5;
 inline constexpr uint64_t kWriteProtect = 1ull << 16;
 inline constexpr uint64_t kNotWriteThrough = 1ull << 29;
@@ -32,5 +33,13 @@ inline constexpr uint64_t kLongModeActive = 1ull << 10;
 inline constexpr uint64_t kNoExecuteEnable = 1ull << 11;
 static_assert(kLongModeEnable == EFER_LME && kNoExecuteEnable == EFER_NXE);
 }  // namespace efer
+
+// XCR0, the XSAVE feature mask (SDM Vol. 1, 13.3).
+namespace xcr0 {
+inline constexpr uint32_t kIndex = 0;   // XSETBV/XGETBV's ECX for XCR0
+inline constexpr uint64_t kX87 = 1ull << 0;
+inline constexpr uint64_t kSse = 1ull << 1;
+inline constexpr uint64_t kAvx = 1ull << 2;
+}  // namespace xcr0
 
 }  // namespace bulkhead::x86

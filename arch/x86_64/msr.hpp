@@ -13,10 +13,12 @@ namespace bulkhead::x86 {
 
 enum class Msr : uint32_t {
     Tsc = 0x10,                   // IA32_TIME_STAMP_COUNTER
+    ApicBase = 0x1B,              // IA32_APIC_BASE
     FeatureControl = 0x3A,        // IA32_FEATURE_CONTROL
     SysenterCs = 0x174,           // IA32_SYSENTER_CS/ESP/EIP
     SysenterEsp = 0x175,
     SysenterEip = 0x176,
+    MiscEnable = 0x1A0,           // IA32_MISC_ENABLE
     Pat = 0x277,                  // IA32_PAT
     VmxBasic = 0x480,             // IA32_VMX_BASIC
     VmxPinbasedCtls = 0x481,
@@ -108,6 +110,29 @@ struct FeatureControl {
     uint64_t raw;
     bool locked() const { return raw & kLock; }
     bool vmx_outside_smx() const { return raw & kVmxOutsideSmx; }
+};
+
+// IA32_APIC_BASE (SDM Vol. 3A, 11.4.4).
+struct ApicBase {
+    static constexpr uint64_t kBootstrapProcessor = 1ull << 8;
+    static constexpr uint64_t kGlobalEnable = 1ull << 11;
+    static constexpr uint64_t kDefaultAddress = 0xfee00000;
+};
+
+// IA32_MISC_ENABLE (SDM Vol. 4, table 2-2).
+struct MiscEnable {
+    static constexpr uint64_t kFastStrings = 1ull << 0;
+};
+
+// IA32_PAT: eight 8-bit entries, each a memory type (SDM Vol. 3A, 11.12.2).
+struct Pat {
+    static constexpr unsigned kEntries = 8;
+    static constexpr unsigned kEntryBits = 8;
+    static constexpr uint64_t kEntryMask = 0xff;
+    // UC (0), WC (1), WT (4), WP (5), WB (6), UC- (7); 2, 3 and above 7 are reserved.
+    static constexpr uint64_t kValidTypes = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7);
+    static constexpr unsigned kTypeLimit = 8;
+    static constexpr bool valid_type(uint64_t type) { return type < kTypeLimit && ((kValidTypes >> type) & 1) != 0; }
 };
 
 // IA32_VMX_BASIC (SDM Vol. 3D, A.1).
