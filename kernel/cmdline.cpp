@@ -164,6 +164,21 @@ bool apply_selftest(const char* value, size_t n, HypervisorOptions& options) {
     return lookup_by_name(kSelfTestNames, value, n, options.selftest);
 }
 
+bool apply_slice(const char* value, size_t n, HypervisorOptions& options) {
+    uint64_t us = 0;
+    if (!parse_digits(value, n, kDecimalBase, us) || us < kMinSliceMicroseconds || us > kMaxSliceMicroseconds)
+        return false;
+    options.slice_us = static_cast<uint32_t>(us);
+    return true;
+}
+
+bool apply_run_limit(const char* value, size_t n, HypervisorOptions& options) {
+    uint64_t ms = 0;
+    if (!parse_digits(value, n, kDecimalBase, ms) || ms > kMaxRunLimitMilliseconds) return false;
+    options.run_limit_ms = ms;
+    return true;
+}
+
 struct OptionHandler {
     const char* key;
     bool (*apply)(const char* value, size_t length, HypervisorOptions& options);
@@ -175,6 +190,8 @@ constexpr OptionHandler kOptionHandlers[] = {
     {"loglevel", apply_log_level},
     {"on_exit", apply_on_exit},
     {"selftest", apply_selftest},
+    {"slice_us", apply_slice},
+    {"run_limit_ms", apply_run_limit},
 };
 
 const OptionHandler* find_option(const char* key, size_t key_length) {

@@ -32,12 +32,22 @@ enum class OnExit : uint8_t { Stay, PowerOff, Emulator };
 // Deliberate faults used by end-to-end tests to prove protections work.
 enum class SelfTest : uint8_t { None, WriteText, ExecData, StackGuard, TripleFault };
 
+// A partition's time slice: long enough that switching costs little, short
+// enough that a partition sharing the CPU with a spinning one still gets to
+// run many times a second.
+inline constexpr uint32_t kDefaultSliceMicroseconds = 10'000;
+inline constexpr uint32_t kMinSliceMicroseconds = 100;
+inline constexpr uint32_t kMaxSliceMicroseconds = 1'000'000;
+inline constexpr uint64_t kMaxRunLimitMilliseconds = 24ull * 3600 * 1000;
+
 struct HypervisorOptions {
     uint16_t serial_port = kCom1Port;
     uint32_t serial_baud = kDefaultSerialBaud;
     LogLevel log_level = LogLevel::Info;
     OnExit on_exit = OnExit::Stay;
     SelfTest selftest = SelfTest::None;
+    uint32_t slice_us = kDefaultSliceMicroseconds;   // slice_us=: each partition's time slice
+    uint64_t run_limit_ms = 0;                        // run_limit_ms=: stop what still runs after this; 0 = never
 };
 
 enum class CmdlineProblem : uint8_t {

@@ -19,6 +19,7 @@
 #include "kernel/run_end.hpp"
 #include "kernel/selftest.hpp"
 #include "kernel/stacks.hpp"
+#include "kernel/tsc.hpp"
 #include "kernel/version.hpp"
 #include "vmm/partitions.hpp"
 #include "vmm/vmx_root.hpp"
@@ -88,8 +89,9 @@ void print_banner(const HypervisorOptions& options) {
     log_info("Bulkhead %s, x86_64 microhypervisor", kVersion);
     log_info("booted by %s from %s firmware; command line \"%s\"", g_boot_info.bootloader_name,
              g_boot_info.efi_system_table_present ? "UEFI" : "BIOS", g_boot_info.cmdline);
-    log_info("console on %#x at %u baud, loglevel=%s, on_exit=%s", g_console_uart.port(), g_console_uart.baud(),
-             to_string(options.log_level), to_string(options.on_exit));
+    log_info("console on %#x at %u baud, loglevel=%s, on_exit=%s, slice_us=%u, run_limit_ms=%lu",
+             g_console_uart.port(), g_console_uart.baud(), to_string(options.log_level), to_string(options.on_exit),
+             options.slice_us, options.run_limit_ms);
     log_info("boot information: %zu memory regions%s, %zu modules, ACPI RSDP %s", g_boot_info.memory_count,
              g_boot_info.memory_map_truncated ? " (truncated)" : "", g_boot_info.module_count,
              g_boot_info.rsdp == nullptr ? "not given (BIOS area scan)" : g_boot_info.rsdp_is_v2 ? "v2" : "v1");
@@ -119,7 +121,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
 
     const x86::VmxCapabilities& caps = check_cpu();
     enter_vmx_root(caps);
-    end_run(run_partitions(g_boot_info, caps));
+    tsc_init();
+    end_run(run_partitions(g_boot_info, caps, {options.slice_us, options.run_limit_ms}));
 }
 
 }  // namespace bulkhead

@@ -53,6 +53,7 @@ constexpr ExitTable make_exit_table() {
     set(t, ExitReason::EptViolation, handle_ept_violation);
     set(t, ExitReason::EptMisconfig, handle_ept_misconfiguration);
     set(t, ExitReason::Xsetbv, handle_xsetbv);
+    set(t, ExitReason::PreemptionTimer, handle_preemption_timer);
     return t;
 }
 

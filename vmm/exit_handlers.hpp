@@ -45,6 +45,7 @@ ExitAction handle_wrmsr(ExitContext& exit);
 ExitAction handle_cr_access(ExitContext& exit);
 ExitAction handle_xsetbv(ExitContext& exit);
 ExitAction handle_hlt(ExitContext& exit);
+ExitAction handle_preemption_timer(ExitContext& exit);
 ExitAction handle_vmcall(ExitContext& exit);
 ExitAction handle_triple_fault(ExitContext& exit);
 ExitAction handle_init_signal(ExitContext& exit);

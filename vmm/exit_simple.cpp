@@ -23,6 +23,10 @@ ExitAction handle_hlt(ExitContext& exit) {
     return ExitAction::Yield;
 }
 
+// The VMX-preemption timer ran out: the partition's time slice is over. It
+// stays ready and waits for its next turn.
+ExitAction handle_preemption_timer(ExitContext&) { return ExitAction::Yield; }
+
 ExitAction handle_vmcall(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
     // A 32-bit or 16-bit guest passes 32-bit values; the upper halves of its

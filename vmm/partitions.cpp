@@ -18,6 +18,7 @@
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/tsc.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
 #include "vmm/vmcs_setup.hpp"
@@ -31,7 +32,11 @@ namespace {
 constexpr uint64_t kFramesPer2M = 512;
 constexpr uint64_t kXcr0ResetValue = 1;   // x87 state only, as after RESET
 
+constexpr uint64_t kMicrosecondsPerMillisecond = 1000;
+constexpr uint64_t kMaxTimerValue = 0xffffffff;   // the timer field is 32 bits wide
+
 Partition g_partitions[kMaxPartitions];
+uint32_t g_slice_timer_value = 0;   // the VMX-preemption timer's start value for a slice
 size_t g_partition_count = 0;
 size_t g_refused_partitions = 0;   // rejected by the configuration or failed to build
 const x86::VmxCapabilities* g_caps = nullptr;
@@ -240,6 +245,9 @@ void run_until_it_yields(Partition& p) {
     const bool xsave = host_has_xsave();
     if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
     load_unswitched(p, xsave);
+    // A fresh slice: the timer counts down from here (and, when the CPU saves
+    // it on exit, keeps counting across the exits the guest takes meanwhile).
+    if (g_slice_timer_value != 0) vmcs::write(x86::vmx::VmcsField::PreemptionTimerValue, g_slice_timer_value);
     set_running_partition(&p);
     const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
     set_running_partition(nullptr);
@@ -267,6 +275,31 @@ Partition* next_ready(size_t& cursor) {
         }
     }
     return nullptr;
+}
+
+// The timer ticks once every 2^rate TSC ticks (IA32_VMX_MISC[4:0]).
+void set_up_time_slices(const SchedulerSettings& settings) {
+    if (!preemption_timer_enabled()) {
+        log_warn("scheduler: no VMX-preemption timer: a partition keeps the CPU until it halts, yields or stops");
+        return;
+    }
+    uint64_t value = microseconds_to_tsc(settings.slice_us) >> g_caps->preemption_timer_rate;
+    if (value == 0) value = 1;
+    if (value > kMaxTimerValue) value = kMaxTimerValue;
+    g_slice_timer_value = static_cast<uint32_t>(value);
+    log_info("scheduler: round robin on the boot CPU, %u us slices (VMX-preemption timer %u%s)", settings.slice_us,
+             g_slice_timer_value, preemption_timer_saved_on_exit() ? ", kept across exits" : ", restarted at every entry");
+}
+
+// The run limit: whatever still wants the CPU after it is stopped, so that
+// even a partition that never ends cannot keep the run from ending.
+void stop_partitions_past_the_limit(uint64_t limit_ms) {
+    for (size_t i = 0; i < g_partition_count; ++i) {
+        Partition& p = g_partitions[i];
+        if (p.state != PartitionState::Ready) continue;
+        stop_partition(p, "still running when the run limit (%lu ms) was reached", limit_ms);
+        report_stop(p);
+    }
 }
 
 // ---- the summary --------------------------------------------------------------
@@ -346,7 +379,7 @@ const char* to_string(PartitionState state) {
     return "?";
 }
 
-RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps) {
+RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps, const SchedulerSettings& settings) {
     g_caps = &caps;
     ParsedConfig parsed{};
     if (!read_configuration(boot, parsed)) {
@@ -365,8 +398,15 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps)
     log_info("%zu partition%s ready, %zu refused", g_partition_count, g_partition_count == 1 ? "" : "s",
              g_refused_partitions);
 
+    set_up_time_slices(settings);
+    const uint64_t start = x86::read_tsc();
+    const uint64_t limit = microseconds_to_tsc(settings.run_limit_ms * kMicrosecondsPerMillisecond);
     size_t cursor = g_partition_count - 1;
     while (g_partition_count != 0) {
+        if (settings.run_limit_ms != 0 && x86::read_tsc() - start >= limit) {
+            stop_partitions_past_the_limit(settings.run_limit_ms);
+            break;
+        }
         Partition* p = next_ready(cursor);
         if (p == nullptr) break;
         run_until_it_yields(*p);

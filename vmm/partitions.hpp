@@ -14,10 +14,16 @@ namespace bulkhead {
 
 struct Partition;
 
+// How the boot CPU shares itself between partitions (from the command line).
+struct SchedulerSettings {
+    uint32_t slice_us;        // each partition's time slice
+    uint64_t run_limit_ms;    // stop whatever still runs after this long; 0 = never
+};
+
 // Builds every partition of the configuration, runs them until none can run
 // any more, prints the summary and returns the run's verdict: a pass only if
 // every partition did what its configuration expected.
-RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps);
+RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps, const SchedulerSettings& settings);
 
 // A VirtualUart::LineSink: prints one line of the partition's output.
 void print_partition_line(void* partition, const char* line, size_t length);

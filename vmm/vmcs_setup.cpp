@@ -26,7 +26,9 @@ VmxControls g_controls;
 
 // What Bulkhead needs from each control field, and what it takes if offered.
 constexpr uint32_t kPinRequired = ctl::pin_based::kExternalInterruptExiting | ctl::pin_based::kNmiExiting;
-constexpr uint32_t kPinOptional = ctl::pin_based::kVirtualNmis;
+// The VMX-preemption timer ends a partition's time slice even if the guest
+// never exits on its own (a spin loop with interrupts off).
+constexpr uint32_t kPinOptional = ctl::pin_based::kVirtualNmis | ctl::pin_based::kPreemptionTimer;
 constexpr uint32_t kProcRequired = ctl::proc_based::kHltExiting | ctl::proc_based::kUseIoBitmaps |
                                    ctl::proc_based::kUseMsrBitmaps | ctl::proc_based::kActivateSecondaryControls;
 constexpr uint32_t kProc2Required =
@@ -200,7 +202,9 @@ const VmxControls& compute_vmx_controls(const x86::VmxCapabilities& caps) {
     g_controls.proc_based = adjust(ctl::ControlField::ProcBased, caps.proc_based, kProcRequired, 0, ok);
     g_controls.proc_based2 =
         adjust(ctl::ControlField::ProcBased2, caps.proc_based2, kProc2Required, kProc2Optional, ok);
-    g_controls.exit = adjust(ctl::ControlField::Exit, caps.exit, kExitRequired, 0, ok);
+    // Saving the timer on exit lets a slice continue across exits instead of
+    // starting again at every VM entry.
+    g_controls.exit = adjust(ctl::ControlField::Exit, caps.exit, kExitRequired, ctl::exit_ctl::kSavePreemptionTimer, ok);
     g_controls.entry = adjust(ctl::ControlField::Entry, caps.entry, kEntryRequired, 0, ok);
     g_controls.cr0_fixed0 = x86::read_msr(x86::Msr::VmxCr0Fixed0);
     g_controls.cr0_fixed1 = x86::read_msr(x86::Msr::VmxCr0Fixed1);
@@ -213,6 +217,9 @@ const VmxControls& compute_vmx_controls(const x86::VmxCapabilities& caps) {
 }
 
 const VmxControls& vmx_controls() { return g_controls; }
+
+bool preemption_timer_enabled() { return (g_controls.pin_based & ctl::pin_based::kPreemptionTimer) != 0; }
+bool preemption_timer_saved_on_exit() { return (g_controls.exit & ctl::exit_ctl::kSavePreemptionTimer) != 0; }
 
 uint64_t real_guest_cr0(uint64_t guest_value) {
     const uint64_t guest_chooses = x86::cr0::kProtectionEnable | x86::cr0::kPaging;

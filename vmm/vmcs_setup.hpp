@@ -24,6 +24,11 @@ struct VmxControls {
 const VmxControls& compute_vmx_controls(const x86::VmxCapabilities& caps);
 const VmxControls& vmx_controls();
 
+// Whether slices are enforced by the VMX-preemption timer, and whether the
+// timer keeps counting across exits (saved on exit) rather than restarting.
+bool preemption_timer_enabled();
+bool preemption_timer_saved_on_exit();
+
 // Makes the partition's VMCS current and writes all of it: controls, host
 // state and the guest state of `entry`. Used at creation and on restart.
 void setup_vmcs(Partition& partition, const GuestEntryState& entry);

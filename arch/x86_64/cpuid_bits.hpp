@@ -13,7 +13,9 @@ inline constexpr uint32_t kLeafExtendedMax = CPUID_EXTENDED_MAX;
 inline constexpr uint32_t kLeafExtendedFeatures = CPUID_EXTENDED_FEATURES;
 inline constexpr uint32_t kLeafBrandFirst = 0x80000002;
 inline constexpr uint32_t kLeafBrandLast = 0x80000004;
-inline constexpr uint32_t kLeafXsave = 0xd;   // subleaf 0: XCR0 bits the CPU supports in EAX:EDX
+inline constexpr uint32_t kLeafXsave = 0xd;
+inline constexpr uint32_t kLeafTscCrystal = 0x15;          // TSC/crystal ratio and crystal Hz
+inline constexpr uint32_t kLeafProcessorFrequency = 0x16;  // base/max/bus MHz   // subleaf 0: XCR0 bits the CPU supports in EAX:EDX
 
 // Leaf 1, ECX.
 inline constexpr uint32_t kFeaturesEcxVmx = 1u << 5;

@@ -32,7 +32,8 @@ constexpr BitName kExitNames[] = {{exit_ctl::kHostAddressSpaceSize, "host addres
                                   {exit_ctl::kSavePat, "save IA32_PAT"},
                                   {exit_ctl::kLoadPat, "load IA32_PAT"},
                                   {exit_ctl::kSaveEfer, "save IA32_EFER"},
-                                  {exit_ctl::kLoadEfer, "load IA32_EFER"}};
+                                  {exit_ctl::kLoadEfer, "load IA32_EFER"},
+                                  {exit_ctl::kSavePreemptionTimer, "save VMX-preemption timer value"}};
 constexpr BitName kEntryNames[] = {{entry_ctl::kIa32eModeGuest, "IA-32e mode guest"},
                                    {entry_ctl::kLoadPat, "load IA32_PAT"},
                                    {entry_ctl::kLoadEfer, "load IA32_EFER"}};

@@ -52,6 +52,7 @@ inline constexpr uint32_t kSavePat = 1u << 18;
 inline constexpr uint32_t kLoadPat = 1u << 19;
 inline constexpr uint32_t kSaveEfer = 1u << 20;
 inline constexpr uint32_t kLoadEfer = 1u << 21;
+inline constexpr uint32_t kSavePreemptionTimer = 1u << 22;
 }  // namespace exit_ctl
 
 namespace entry_ctl {

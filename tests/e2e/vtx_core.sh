@@ -117,3 +117,23 @@ case_bochs_exit_cost_benchmark() {
   [ -n "$ticks" ] && [ "$ticks" -lt 150 ] || fail "CPUID round trip is '${ticks}' ticks, target under 150"
   expect_status 0 "Bochs pass"
 }
+
+# Time slices (the first piece of preemptive scheduling): a partition spinning
+# with interrupts off shares the boot CPU with a well-behaved one, which still
+# runs to completion; the run limit then stops the spinner.
+case_bochs_spinner_does_not_starve() {
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/spin.iso" \
+    --cmdline "on_exit=emulator run_limit_ms=200 slice_us=5000" \
+    --module "$SOURCE_DIR/tests/guests/configs/spinner.cfg" bulkhead.cfg \
+    --module "$GUESTS/hostile-spin.elf" hostile-spin --module "$GUESTS/hello64.elf" hello64
+  run_bochs "$E2E_DIR/spin.iso" corei7_skylake_x 180
+  expect_line '^bulkhead: tsc: [0-9]+\.[0-9]{3} MHz \(from '
+  expect_line '^bulkhead: scheduler: round robin on the boot CPU, 5000 us slices \(VMX-preemption timer [0-9]+, kept across exits\)$'
+  expect_order '^\[spinner\] hostile: spinning forever with interrupts off$' '^\[worker\] hello from a 64-bit ELF guest$'
+  expect_line "^bulkhead: partition 'worker' exited with status 0$"
+  expect_line "^bulkhead: partition 'spinner' stopped: still running when the run limit \(200 ms\) was reached$"
+  # The spinner never exits by itself: every return of the CPU was the timer.
+  expect_line '^bulkhead: summary:   [0-9]+ exits \(I/O instruction [0-9]+, VMX-preemption timer expired [0-9]+\)'
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}

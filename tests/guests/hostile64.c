@@ -76,6 +76,9 @@ int guest_main(void) {
 #elif defined(ATTACK_HALT)
     print("hostile: halting with interrupts off, never reporting a status\n");
     __asm__ volatile("cli\n hlt");
+#elif defined(ATTACK_SPIN)
+    print("hostile: spinning forever with interrupts off\n");
+    __asm__ volatile("cli\n 1: jmp 1b");
 #elif defined(ATTACK_JUMP_GARBAGE)
     print("hostile: jumping into garbage\n");
     static uint8_t garbage[64];

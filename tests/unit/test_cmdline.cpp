@@ -357,3 +357,19 @@ TEST_CASE("parse_size edge cases", "[cmdline]") {
     CHECK(rejects_size("4 K"));
     CHECK(rejects_size("18446744073709551616"));
 }
+
+TEST_CASE("slice_us and run_limit_ms take bounded decimal values") {
+    auto o = bulkhead::parse_hypervisor_cmdline("slice_us=2500 run_limit_ms=3000", nullptr, nullptr);
+    CHECK(o.slice_us == 2500);
+    CHECK(o.run_limit_ms == 3000);
+    o = bulkhead::parse_hypervisor_cmdline("", nullptr, nullptr);
+    CHECK(o.slice_us == bulkhead::kDefaultSliceMicroseconds);
+    CHECK(o.run_limit_ms == 0);
+    int problems = 0;
+    auto count = [](void* c, const bulkhead::CmdlineDiagnostic&) { ++*static_cast<int*>(c); };
+    o = bulkhead::parse_hypervisor_cmdline("slice_us=99 slice_us=1000001 slice_us=0x10 run_limit_ms=-1 run_limit_ms=1ms",
+                                           count, &problems);
+    CHECK(problems == 5);
+    CHECK(o.slice_us == bulkhead::kDefaultSliceMicroseconds);
+    CHECK(o.run_limit_ms == 0);
+}
