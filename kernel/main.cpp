@@ -107,7 +107,7 @@ void print_banner(const HypervisorOptions& options) {
 extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     run_global_constructors();
     normalize_cr0();
-    x86::load_descriptor_tables(boot_cpu_ist_stacks());
+    x86::load_descriptor_tables(boot_cpu_descriptor_tables(), boot_cpu_ist_stacks());
     mask_legacy_pic();
 
     parse_boot_info(magic, mbi_address);

@@ -6,7 +6,10 @@ namespace bulkhead {
 
 namespace {
 GuardedStack<IST_STACK_SIZE> g_ist_stacks[x86::kIstStackCount];
+x86::CpuDescriptorTables g_boot_cpu_tables;
 }
+
+x86::CpuDescriptorTables& boot_cpu_descriptor_tables() { return g_boot_cpu_tables; }
 
 GuardPages stack_guard_pages() {
     static constexpr const char* kIstNames[x86::kIstStackCount] = {"the NMI stack", "the double-fault stack",

@@ -31,8 +31,9 @@ struct GuardPages {
 };
 GuardPages stack_guard_pages();
 
-// Stack tops for the interrupt stack table of the boot CPU.
+// Stack tops for the interrupt stack table of the boot CPU, and its GDT/TSS.
 x86::IstStacks boot_cpu_ist_stacks();
+x86::CpuDescriptorTables& boot_cpu_descriptor_tables();
 
 }  // namespace bulkhead
 

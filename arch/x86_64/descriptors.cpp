@@ -29,16 +29,14 @@ constexpr uint64_t kDataDescriptor = kDescriptorAccessed | kDescriptorWritableOr
                                      kDescriptorLimitLow | kDescriptorLimitHigh;
 
 constexpr uint8_t kGateInterruptPresent = 0x8E;   // present, DPL 0, 64-bit interrupt gate
-constexpr unsigned kGdtEntries = 5;               // null, code, data, TSS (two slots)
 
 struct [[gnu::packed]] TablePointer {
     uint16_t limit;
     uint64_t base;
 };
 
-alignas(16) uint64_t g_gdt[kGdtEntries];
-alignas(16) TaskStateSegment g_tss;
 alignas(16) IdtGate g_idt[kIdtVectors];
+bool g_idt_built = false;
 
 // A 64-bit TSS descriptor takes two GDT slots (SDM Vol. 3A, 8.2.3).
 void set_tss_descriptor(uint64_t* slot, const TaskStateSegment* tss) {
@@ -70,8 +68,14 @@ void set_gate(IdtGate& gate, uint64_t handler, IstSlot ist) {
     gate.reserved = 0;
 }
 
-void load_gdt_and_segments() {
-    const TablePointer pointer{sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt)};
+TablePointer current_gdt() {
+    TablePointer pointer;
+    asm volatile("sgdt %0" : "=m"(pointer));
+    return pointer;
+}
+
+void load_gdt_and_segments(const uint64_t (&gdt)[kGdtEntries]) {
+    const TablePointer pointer{sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt)};
     // Reload CS with a far return; the data segments with plain moves.
     asm volatile(
         "lgdt %0\n"
@@ -101,23 +105,31 @@ const char* exception_mnemonic(uint64_t vector) {
     return vector < kFirstExternalVector ? "reserved exception" : "external interrupt";
 }
 
-void load_descriptor_tables(const IstStacks& stacks) {
-    g_gdt[0] = 0;
-    g_gdt[kKernelCodeSelector / 8] = kCodeDescriptor;
-    g_gdt[kKernelDataSelector / 8] = kDataDescriptor;
-    for (unsigned i = 0; i < kIstStackCount; ++i) g_tss.ist[i] = stacks.top[i];
-    g_tss.io_map_base = sizeof(TaskStateSegment);   // no I/O permission bitmap
-    set_tss_descriptor(&g_gdt[kTssSelector / 8], &g_tss);
-    load_gdt_and_segments();
+void load_descriptor_tables(CpuDescriptorTables& tables, const IstStacks& stacks) {
+    uint64_t* gdt = tables.gdt;
+    gdt[0] = 0;
+    gdt[kKernelCodeSelector / 8] = kCodeDescriptor;
+    gdt[kKernelDataSelector / 8] = kDataDescriptor;
+    for (unsigned i = 0; i < kIstStackCount; ++i) tables.tss.ist[i] = stacks.top[i];
+    tables.tss.io_map_base = sizeof(TaskStateSegment);   // no I/O permission bitmap
+    set_tss_descriptor(&gdt[kTssSelector / 8], &tables.tss);
+    load_gdt_and_segments(tables.gdt);
     asm volatile("ltr %0" ::"r"(kTssSelector));
 
-    for (unsigned v = 0; v < kIdtVectors; ++v) set_gate(g_idt[v], isr_stub_table[v], ist_for_vector(v));
+    // The boot CPU builds the shared IDT; the others only load it.
+    if (!g_idt_built) {
+        for (unsigned v = 0; v < kIdtVectors; ++v) set_gate(g_idt[v], isr_stub_table[v], ist_for_vector(v));
+        g_idt_built = true;
+    }
     const TablePointer idt_pointer{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
     asm volatile("lidt %0" ::"m"(idt_pointer));
 }
 
-uint64_t host_gdt_base() { return reinterpret_cast<uint64_t>(g_gdt); }
+uint64_t host_gdt_base() { return current_gdt().base; }
 uint64_t host_idt_base() { return reinterpret_cast<uint64_t>(g_idt); }
-uint64_t host_tss_base() { return reinterpret_cast<uint64_t>(&g_tss); }
+uint64_t host_tss_base() {
+    const auto* tables = reinterpret_cast<const CpuDescriptorTables*>(current_gdt().base);
+    return reinterpret_cast<uint64_t>(&tables->tss);
+}
 
 }  // namespace bulkhead::x86

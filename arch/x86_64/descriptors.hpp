@@ -60,10 +60,21 @@ struct IstStacks {
     uint64_t top[kIstStackCount];
 };
 
-// Builds and loads the GDT, TSS and IDT on the calling CPU.
-void load_descriptor_tables(const IstStacks& stacks);
+inline constexpr unsigned kGdtEntries = 5;   // null, code, data, TSS (two slots)
 
-// Where those tables are: a VM exit reloads them from the VMCS host state.
+// Each CPU has its own GDT and TSS (the TSS holds that CPU's interrupt
+// stacks); the IDT is shared. Keeping the two in one struct lets the VMCS
+// host-state set-up find this CPU's TSS from its GDTR alone.
+struct CpuDescriptorTables {
+    alignas(16) uint64_t gdt[kGdtEntries];
+    alignas(16) TaskStateSegment tss;
+};
+
+// Builds `tables` for the calling CPU and loads the GDT, TSS and (shared) IDT.
+void load_descriptor_tables(CpuDescriptorTables& tables, const IstStacks& stacks);
+
+// Where the calling CPU's tables are: a VM exit reloads them from the VMCS
+// host state.
 uint64_t host_gdt_base();
 uint64_t host_idt_base();
 uint64_t host_tss_base();
