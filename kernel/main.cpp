@@ -15,7 +15,7 @@
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/multiboot2.hpp"
-#include "kernel/power.hpp"
+#include "kernel/platform.hpp"
 #include "kernel/run_end.hpp"
 #include "kernel/selftest.hpp"
 #include "kernel/stacks.hpp"
@@ -116,11 +116,16 @@ extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     print_banner(options);
 
     memory_init(g_boot_info);
-    power_init(g_boot_info);
+    platform_init(g_boot_info);
     run_selftest(options.selftest);
 
     const x86::VmxCapabilities& caps = check_cpu();
-    enter_vmx_root(caps);
+    const uint64_t vmxon_region = allocate_vmx_region(caps);
+    if (!enter_vmx_root(vmxon_region)) {
+        log_error("VMXON failed: the CPU refused VMX root operation");
+        end_run(RunStatus::Failure);
+    }
+    log_info("vmx: VMX root operation entered (VMXON region at %#lx)", vmxon_region);
     tsc_init();
     end_run(run_partitions(g_boot_info, caps, {options.slice_us, options.run_limit_ms}));
 }

@@ -191,6 +191,19 @@ void memory_init(const BootInfo& boot) {
 
 FrameAllocator& frame_allocator() { return g_frames; }
 
+void set_page_rights(uint64_t phys, PageRights rights) {
+    const uint64_t page = phys & ~(x86::kPageSize4K - 1);
+    check(g_page_tables.unmap(page, x86::kPageSize4K), "a page's rights");
+    if (rights != PageRights::None) {
+        const MapAccess access = rights == PageRights::Code ? MapAccess{.writable = false, .executable = true}
+                                                            : MapAccess{.writable = true, .executable = false};
+        check(g_page_tables.map(page, page, x86::kPageSize4K, access, PageSizes::Only4K), "a page's rights");
+    }
+    asm volatile("invlpg (%0)" ::"r"(page) : "memory");
+}
+
+uint64_t hypervisor_page_table_root() { return g_page_tables.root(); }
+
 uint64_t hypervisor_image_start() { return address_of(__image_start); }
 uint64_t hypervisor_image_end() { return address_of(__image_end); }
 

@@ -28,6 +28,15 @@ extern HypervisorTableMemory hypervisor_tables;
 
 FrameAllocator& frame_allocator();
 
+// Changes the rights of one identity-mapped page (never writable and
+// executable at once), or removes it (a guard page), and flushes the calling
+// CPU's TLB entry for it. Used while bringing up the other CPUs.
+enum class PageRights : uint8_t { Data, Code, None };
+void set_page_rights(uint64_t phys, PageRights rights);
+
+// The hypervisor's PML4, for CPUs that start later (their CR3).
+uint64_t hypervisor_page_table_root();
+
 // Where the hypervisor image lies in physical memory.
 uint64_t hypervisor_image_start();
 uint64_t hypervisor_image_end();

@@ -6,10 +6,6 @@
 
 namespace bulkhead {
 
-// Remembers where the ACPI tables are (from the multiboot2 ACPI tags, or a
-// scan of the BIOS area when the loader gave none).
-void power_init(const BootInfo& boot);
-
 // Returns only on failure, with the reason.
 const char* power_off();
 

@@ -7,7 +7,6 @@
 #include "arch/x86_64/msr.hpp"
 #include "arch/x86_64/vmx_instructions.hpp"
 #include "kernel/lib/string.hpp"
-#include "kernel/log.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/panic.hpp"
 
@@ -31,21 +30,14 @@ uint64_t allocate_vmx_region(const x86::VmxCapabilities& caps) {
     return phys;
 }
 
-void enter_vmx_root(const x86::VmxCapabilities& caps) {
+bool enter_vmx_root(uint64_t region) {
     // CR4.OSXSAVE lets the hypervisor load a guest's XCR0 (XSETBV exits and
     // partition switches); the hypervisor itself never uses extended state.
     const bool xsave = (x86::cpuid(x86::cpuid_bits::kLeafFeatures).ecx & x86::cpuid_bits::kFeaturesEcxXsave) != 0;
     const uint64_t cr4 = x86::read_cr4() | x86::cr4::kVmxEnable | (xsave ? x86::cr4::kOsxsave : 0);
     x86::write_cr0(apply_fixed_bits(x86::read_cr0(), x86::Msr::VmxCr0Fixed0, x86::Msr::VmxCr0Fixed1));
     x86::write_cr4(apply_fixed_bits(cr4, x86::Msr::VmxCr4Fixed0, x86::Msr::VmxCr4Fixed1));
-    const uint64_t region = allocate_vmx_region(caps);
-    const auto result = x86::vmx::vmxon(region);
-    if (result != x86::vmx::VmxResult::Ok) {
-        log_error("VMXON failed (%s): the CPU refused VMX root operation",
-                  result == x86::vmx::VmxResult::FailInvalid ? "VMfailInvalid" : "VMfailValid");
-        end_run(RunStatus::Failure);
-    }
-    log_info("vmx: VMX root operation entered (VMXON region at %#lx)", region);
+    return x86::vmx::vmxon(region) == x86::vmx::VmxResult::Ok;
 }
 
 }  // namespace bulkhead

@@ -5,9 +5,9 @@
 
 namespace bulkhead {
 
-// Applies the CR0/CR4 bits VMX requires, sets CR4.VMXE and executes VMXON.
-// Ends the run with a reason if the CPU refuses.
-void enter_vmx_root(const x86::VmxCapabilities& caps);
+// Applies the CR0/CR4 bits VMX requires, sets CR4.VMXE and executes VMXON
+// with `region` (from allocate_vmx_region). False if the CPU refuses.
+bool enter_vmx_root(uint64_t region);
 
 // A zeroed frame that starts with the VMCS revision identifier, as the VMXON
 // region and every VMCS must (SDM Vol. 3C, 25.2 and 25.11.5).
