@@ -18,6 +18,7 @@
 #include "kernel/platform.hpp"
 #include "kernel/run_end.hpp"
 #include "kernel/selftest.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/stacks.hpp"
 #include "kernel/tsc.hpp"
 #include "kernel/version.hpp"
@@ -127,6 +128,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     }
     log_info("vmx: VMX root operation entered (VMXON region at %#lx)", vmxon_region);
     tsc_init();
+    start_application_processors(caps, g_boot_info);
     end_run(run_partitions(g_boot_info, caps, {options.slice_us, options.run_limit_ms}));
 }
 

@@ -83,6 +83,22 @@ expect_qemu_status() {  # expect_qemu_status HYPERVISOR_STATUS
   expect_status "$(qemu_status_for "$1")" "hypervisor status $1"
 }
 
+GUESTS="$BULKHEAD_BUILD/guests"
+
+# partition_iso NAME CONFIG GUEST...: an ISO whose modules are the
+# configuration (named bulkhead.cfg) and each guest image, named after its
+# file without the extension.
+partition_iso() {
+  local name=$1 config=$2
+  shift 2
+  local modules=(--module "$SOURCE_DIR/tests/guests/configs/$config" bulkhead.cfg) guest
+  for guest in "$@"; do
+    modules+=(--module "$GUESTS/$guest" "${guest%.*}")
+  done
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/$name.iso" --cmdline "on_exit=emulator" \
+    "${modules[@]}"
+}
+
 # Called at the end of every case: prints the verdict and, on failure, where
 # the logs are and the end of the console.
 finish() {

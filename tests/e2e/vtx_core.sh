@@ -2,22 +2,6 @@
 # guest-side probe, fault containment with hostile guests, restarts, and the
 # configuration's refusals. Each case boots one ISO in Bochs with a VT-x CPU.
 
-GUESTS="$BULKHEAD_BUILD/guests"
-
-# partition_iso NAME CONFIG GUEST...: an ISO whose modules are the
-# configuration (named bulkhead.cfg) and each guest image, named after its
-# file without the extension.
-partition_iso() {
-  local name=$1 config=$2
-  shift 2
-  local modules=(--module "$SOURCE_DIR/tests/guests/configs/$config" bulkhead.cfg) guest
-  for guest in "$@"; do
-    modules+=(--module "$GUESTS/$guest" "${guest%.*}")
-  done
-  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/$name.iso" --cmdline "on_exit=emulator" \
-    "${modules[@]}"
-}
-
 case_bochs_partitions_in_every_mode() {
   partition_iso modes hello.cfg hello64.elf hello32.elf hello16.bin probe64.elf
   run_bochs "$E2E_DIR/modes.iso" corei7_skylake_x 180
@@ -137,3 +121,4 @@ case_bochs_spinner_does_not_starve() {
   expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
   expect_status 0 "Bochs pass"
 }
+
