@@ -65,7 +65,12 @@ struct PerCpu {
 };
 
 PerCpu g_cpus[kMaxCpus];
-size_t g_cpu_count = 0;
+size_t g_cpu_count = 0;   // online CPUs: their indices are 0..g_cpu_count-1
+
+// Work handed to the application processors by run_on_all_cpus().
+void (*volatile g_work)(size_t) = nullptr;
+volatile uint64_t g_work_generation = 0;
+volatile size_t g_work_done = 0;
 const x86::VmxCapabilities* g_caps = nullptr;
 
 void wait_microseconds(uint64_t us) {
@@ -161,8 +166,14 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
         x86::halt_forever();
     }
     __atomic_store_n(&cpu.online, true, __ATOMIC_RELEASE);
-    // Nothing is scheduled on application processors yet: wait here.
-    x86::halt_forever();
+    // Wait for work from the boot CPU (run_on_all_cpus), do it, report back.
+    uint64_t seen = 0;
+    for (;;) {
+        while (__atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE) == seen) x86::pause();
+        seen = __atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE);
+        g_work(index);
+        __atomic_add_fetch(&g_work_done, 1, __ATOMIC_RELEASE);
+    }
 }
 
 size_t start_application_processors(const x86::VmxCapabilities& caps, const BootInfo& boot) {
@@ -191,37 +202,45 @@ size_t start_application_processors(const x86::VmxCapabilities& caps, const Boot
            static_cast<size_t>(ap_trampoline_end - ap_trampoline_start));
     set_page_rights(AP_TRAMPOLINE_CODE, PageRights::Code);   // W^X: written first, then executable
 
-    size_t online = 1;
+    size_t online = 1, attempted = 1;
     for (size_t i = 0; i < madt.cpu_count && g_cpu_count < kMaxCpus; ++i) {
         const CpuDescriptor& d = madt.cpus[i];
         if (d.apic_id == boot_apic_id || !d.enabled) continue;
+        ++attempted;
         // An xAPIC addresses 8-bit IDs only (0xff is everyone): such a CPU
         // needs x2APIC mode, which the firmware did not enable.
         if (!apic.x2apic() && d.apic_id >= kXapicBroadcastId) {
             log_error("smp: the CPU with APIC id %u needs x2APIC mode; left out", d.apic_id);
             continue;
         }
-        const size_t index = g_cpu_count++;
+        // Only CPUs that come up get an index, so indices stay contiguous.
+        const size_t index = g_cpu_count;
         PerCpu& cpu = g_cpus[index];
         cpu = PerCpu{};
         cpu.apic_id = d.apic_id;
         if (start_one(apic, cpu, index)) {
             ++online;
+            ++g_cpu_count;
             log_info("smp: cpu %zu (APIC id %u) online in VMX root operation", index, cpu.apic_id);
         } else {
-            log_error("smp: cpu %zu (APIC id %u) did not start; left out", index, cpu.apic_id);
+            log_error("smp: the CPU with APIC id %u did not start; left out", cpu.apic_id);
         }
     }
     set_page_rights(AP_TRAMPOLINE_CODE, PageRights::Data);
-    log_info("smp: %zu of %zu CPUs online (boot CPU APIC id %u, %s mode)", online, g_cpu_count, boot_apic_id,
+    log_info("smp: %zu of %zu CPUs online (boot CPU APIC id %u, %s mode)", online, attempted, boot_apic_id,
              apic.x2apic() ? "x2APIC" : "xAPIC");
     return online;
 }
 
-size_t online_cpu_count() {
-    size_t n = 0;
-    for (size_t i = 0; i < g_cpu_count; ++i) n += g_cpus[i].online ? 1 : 0;
-    return n;
+size_t online_cpu_count() { return g_cpu_count; }
+
+void run_on_all_cpus(void (*work)(size_t cpu_index)) {
+    __atomic_store_n(&g_work_done, 0, __ATOMIC_RELAXED);
+    g_work = work;
+    __atomic_add_fetch(&g_work_generation, 1, __ATOMIC_RELEASE);
+    work(0);
+    const size_t others = g_cpu_count - 1;
+    while (__atomic_load_n(&g_work_done, __ATOMIC_ACQUIRE) != others) x86::pause();
 }
 
 }  // namespace bulkhead

@@ -19,4 +19,9 @@ size_t start_application_processors(const x86::VmxCapabilities& caps, const Boot
 
 size_t online_cpu_count();
 
+// Work for every online CPU: `work(cpu_index)` runs on each application
+// processor (indices 1..n-1) while the caller runs `work(0)` itself; returns
+// when all have finished. CPUs are numbered in MADT order, online ones only.
+void run_on_all_cpus(void (*work)(size_t cpu_index));
+
 }  // namespace bulkhead

@@ -86,11 +86,7 @@ ExitAction fail_stop(ExitContext& exit) {
     return ExitAction::Stop;
 }
 
-Partition* g_running_partition = nullptr;
-
 }  // namespace
-
-void set_running_partition(Partition* partition) { g_running_partition = partition; }
 
 ExitAction dispatch_exit(Partition& partition) {
     const uint64_t raw = vmcs::read(VmcsField::VmExitReason);
@@ -102,9 +98,13 @@ ExitAction dispatch_exit(Partition& partition) {
     return kExitTable.handlers[basic](exit);
 }
 
-// Called by vmm/vmx_entry.S on every VM exit, with the guest's registers saved.
-extern "C" uint64_t vmx_handle_exit(GuestRegisters*) {
-    Partition& partition = *g_running_partition;
+// Called by vmm/vmx_entry.S on every VM exit, with the guest's registers
+// saved. The registers live inside the partition's Vcpu, so they lead to the
+// partition without any per-CPU lookup.
+extern "C" uint64_t vmx_handle_exit(GuestRegisters* registers) {
+    const auto* vcpu = reinterpret_cast<const Vcpu*>(reinterpret_cast<const char*>(registers) -
+                                                     __builtin_offsetof(Vcpu, registers));
+    Partition& partition = *vcpu->partition;
     partition.vcpu.launched = true;
     return dispatch_exit(partition) == ExitAction::Resume ? 0 : 1;
 }

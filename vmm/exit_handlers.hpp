@@ -34,8 +34,6 @@ using ExitHandler = ExitAction (*)(ExitContext&);
 // Runs the handler for the current VM exit (the current VMCS is the partition's).
 ExitAction dispatch_exit(Partition& partition);
 
-// The partition whose VMCS is current on this CPU while vmx_run() runs it.
-void set_running_partition(Partition* partition);
 
 // The handlers, by file.
 ExitAction handle_cpuid(ExitContext& exit);

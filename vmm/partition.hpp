@@ -17,6 +17,8 @@
 
 namespace bulkhead {
 
+struct Partition;
+
 enum class PartitionState : uint8_t {
     Ready,     // can run
     Halted,    // executed HLT; nothing can wake it yet (no virtual interrupts)
@@ -47,6 +49,7 @@ struct UnswitchedGuestState {
 
 struct Vcpu {
     GuestRegisters registers;
+    Partition* partition;    // found from &registers on every VM exit (vmx_handle_exit)
     bool launched;
     UnswitchedGuestState unswitched;
     // The last exception the hypervisor injected and the exit count at that

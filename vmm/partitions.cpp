@@ -18,6 +18,7 @@
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
@@ -86,6 +87,7 @@ bool build_ept(Partition& p) {
 
 void reset_vcpu(Partition& p) {
     p.vcpu = Vcpu{};
+    p.vcpu.partition = &p;
     p.vcpu.registers[Gpr::Rax] = p.entry.rax;
     p.vcpu.registers[Gpr::Rbx] = p.entry.rbx;
     p.vcpu.registers[Gpr::Rdx] = p.entry.rdx;
@@ -126,9 +128,11 @@ bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, c
     build_bitmaps(p);
     p.vmcs = allocate_vmx_region(*g_caps);
     if (!load_and_reset(p)) return false;
+    // Built on the boot CPU, run on its own: VMCLEAR lets another CPU load it.
+    x86::vmx::vmclear(p.vmcs);
     p.state = PartitionState::Ready;
-    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx", config.name, p.image_kind,
-             config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip);
+    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u", config.name, p.image_kind,
+             config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu);
     return true;
 }
 
@@ -173,7 +177,7 @@ bool read_configuration(const BootInfo& boot, ParsedConfig& parsed) {
                         modules.names,
                         boot.module_count,
                         config_index,
-                        1,   // partitions run on the boot CPU until SMP support arrives
+                        static_cast<uint32_t>(online_cpu_count()),
                         available,
                         available_count,
                         reserved,
@@ -244,13 +248,12 @@ void maybe_restart(Partition& p) {
 void run_until_it_yields(Partition& p) {
     const bool xsave = host_has_xsave();
     if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
+    if (!p.vcpu.launched) write_host_state();   // this CPU's tables, whichever CPU built the VMCS
     load_unswitched(p, xsave);
     // A fresh slice: the timer counts down from here (and, when the CPU saves
     // it on exit, keeps counting across the exits the guest takes meanwhile).
     if (g_slice_timer_value != 0) vmcs::write(x86::vmx::VmcsField::PreemptionTimerValue, g_slice_timer_value);
-    set_running_partition(&p);
     const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
-    set_running_partition(nullptr);
     if (result != VmRunResult::Left) {
         stop_partition(p, "%s failed: %s", p.vcpu.launched ? "VMRESUME" : "VMLAUNCH",
                        result == VmRunResult::FailValid
@@ -265,11 +268,12 @@ void run_until_it_yields(Partition& p) {
     }
 }
 
-// Round robin over the partitions that can run, starting after the last one.
-Partition* next_ready(size_t& cursor) {
+// Round robin over this CPU's partitions that can run, starting after the
+// last one.
+Partition* next_ready(size_t cpu, size_t& cursor) {
     for (size_t step = 1; step <= g_partition_count; ++step) {
         const size_t index = (cursor + step) % g_partition_count;
-        if (g_partitions[index].state == PartitionState::Ready) {
+        if (g_partitions[index].config.cpu == cpu && g_partitions[index].state == PartitionState::Ready) {
             cursor = index;
             return &g_partitions[index];
         }
@@ -287,18 +291,37 @@ void set_up_time_slices(const SchedulerSettings& settings) {
     if (value == 0) value = 1;
     if (value > kMaxTimerValue) value = kMaxTimerValue;
     g_slice_timer_value = static_cast<uint32_t>(value);
-    log_info("scheduler: round robin on the boot CPU, %u us slices (VMX-preemption timer %u%s)", settings.slice_us,
+    log_info("scheduler: round robin on each CPU, %u us slices (VMX-preemption timer %u%s)", settings.slice_us,
              g_slice_timer_value, preemption_timer_saved_on_exit() ? ", kept across exits" : ", restarted at every entry");
 }
 
 // The run limit: whatever still wants the CPU after it is stopped, so that
 // even a partition that never ends cannot keep the run from ending.
-void stop_partitions_past_the_limit(uint64_t limit_ms) {
+void stop_partitions_past_the_limit(size_t cpu, uint64_t limit_ms) {
     for (size_t i = 0; i < g_partition_count; ++i) {
         Partition& p = g_partitions[i];
-        if (p.state != PartitionState::Ready) continue;
+        if (p.config.cpu != cpu || p.state != PartitionState::Ready) continue;
         stop_partition(p, "still running when the run limit (%lu ms) was reached", limit_ms);
         report_stop(p);
+    }
+}
+
+SchedulerSettings g_settings{};
+uint64_t g_run_start = 0;
+
+// One CPU's scheduler: its own partitions (config cpu=), round robin, until
+// none of them can run. Runs on every online CPU at once.
+void run_cpu(size_t cpu) {
+    const uint64_t limit = microseconds_to_tsc(g_settings.run_limit_ms * kMicrosecondsPerMillisecond);
+    size_t cursor = g_partition_count - 1;
+    for (;;) {
+        if (g_settings.run_limit_ms != 0 && x86::read_tsc() - g_run_start >= limit) {
+            stop_partitions_past_the_limit(cpu, g_settings.run_limit_ms);
+            return;
+        }
+        Partition* p = next_ready(cpu, cursor);
+        if (p == nullptr) return;
+        run_until_it_yields(*p);
     }
 }
 
@@ -399,18 +422,9 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
              g_refused_partitions);
 
     set_up_time_slices(settings);
-    const uint64_t start = x86::read_tsc();
-    const uint64_t limit = microseconds_to_tsc(settings.run_limit_ms * kMicrosecondsPerMillisecond);
-    size_t cursor = g_partition_count - 1;
-    while (g_partition_count != 0) {
-        if (settings.run_limit_ms != 0 && x86::read_tsc() - start >= limit) {
-            stop_partitions_past_the_limit(settings.run_limit_ms);
-            break;
-        }
-        Partition* p = next_ready(cursor);
-        if (p == nullptr) break;
-        run_until_it_yields(*p);
-    }
+    g_settings = settings;
+    g_run_start = x86::read_tsc();
+    if (g_partition_count != 0) run_on_all_cpus(run_cpu);
     return print_summary();
 }
 

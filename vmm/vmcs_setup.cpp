@@ -147,6 +147,8 @@ void write_controls(const Partition& p, const GuestEntryState& e) {
     vmcs::write(VmcsField::Cr4ReadShadow, e.cr4);
 }
 
+}  // namespace
+
 void write_host_state() {
     vmcs::write(VmcsField::HostCr0, x86::read_cr0());
     vmcs::write(VmcsField::HostCr3, x86::read_cr3());
@@ -169,6 +171,8 @@ void write_host_state() {
     vmcs::write(VmcsField::HostIa32Pat, x86::read_msr(x86::Msr::Pat));
     vmcs::write(VmcsField::HostRip, reinterpret_cast<uint64_t>(vmx_exit));
 }
+
+namespace {
 
 void write_guest_state(const GuestEntryState& e) {
     write_guest_segments(e);

@@ -33,6 +33,10 @@ bool preemption_timer_saved_on_exit();
 // state and the guest state of `entry`. Used at creation and on restart.
 void setup_vmcs(Partition& partition, const GuestEntryState& entry);
 
+// Writes the calling CPU's host state into the current VMCS: a partition's
+// first VM entry on a CPU must return to that CPU's own tables and stacks.
+void write_host_state();
+
 // The CR0/CR4 value the CPU really runs with for a value the guest asked for:
 // VMX's fixed bits applied (with unrestricted guest, CR0.PE and CR0.PG stay
 // the guest's choice).

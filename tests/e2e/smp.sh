@@ -1,20 +1,59 @@
-# End-to-end tests of the scheduling issue: all CPUs brought up, partitions
-# spread over them.
-# SMP bring-up: every CPU of the MADT starts through the trampoline, gets its
-# own stacks and tables and enters VMX root operation; the partitions still
-# run (on the boot CPU) and pass.
-bochs_smp_case() {
-  local count=$1
-  partition_iso smp hello.cfg hello64.elf hello32.elf hello16.bin probe64.elf
-  run_bochs "$E2E_DIR/smp.iso" corei7_skylake_x 180 "$count"
-  local i
+# End-to-end tests of the scheduling issue: every CPU brought up, partitions
+# placed on them (cpu=), running at the same time, sharing a CPU fairly.
+
+# work_field PARTITION FIELD: start, end or elapsed from a worker's report.
+work_field() {
+  sed -n "s/^\[$1\] work: start=\([0-9]*\) end=\([0-9]*\) elapsed=\([0-9]*\)$/\1 \2 \3/p" "$(console_file)" |
+    awk -v f="$2" '{ if (f == "start") print $1; else if (f == "end") print $2; else print $3 }'
+}
+
+expect_cpus_online() {
+  local count=$1 i
   for ((i = 1; i < count; i++)); do
     expect_line "^bulkhead: smp: cpu $i \(APIC id [0-9]+\) online in VMX root operation$"
   done
   expect_line "^bulkhead: smp: $count of $count CPUs online \(boot CPU APIC id 0, x?APIC mode\)$"
   expect_no_line 'did not start'
+}
+
+# Two CPUs: two workers share CPU 0 while a third has CPU 1 to itself. The
+# lone worker runs at the same time as the others (the intervals overlap) and
+# takes about half as long; the two sharing CPU 0 get equal shares (within 5%).
+case_bochs_smp_two_cpus() {
+  partition_iso parallel parallel.cfg worker64.elf
+  run_bochs "$E2E_DIR/parallel.iso" corei7_skylake_x 180 2
+  expect_cpus_online 2
+  expect_line "^bulkhead: partition 'alone': ELF64 image, .*, CPU 1$"
+  local a_start a_end a_el b_el alone_start alone_end alone_el
+  a_start=$(work_field shared-a start) a_end=$(work_field shared-a end) a_el=$(work_field shared-a elapsed)
+  b_el=$(work_field shared-b elapsed)
+  alone_start=$(work_field alone start) alone_end=$(work_field alone end) alone_el=$(work_field alone elapsed)
+  if [ -z "$a_el" ] || [ -z "$b_el" ] || [ -z "$alone_el" ]; then
+    fail "a worker did not report"
+  else
+    [ "$alone_start" -lt "$a_end" ] && [ "$a_start" -lt "$alone_end" ] ||
+      fail "CPU 1's partition did not run at the same time as CPU 0's"
+    [ $((a_el * 10)) -gt $((alone_el * 16)) ] && [ $((b_el * 10)) -gt $((alone_el * 16)) ] ||
+      fail "sharing CPU 0 should take well over the lone worker's time ($a_el, $b_el vs $alone_el)"
+    local diff=$((a_el > b_el ? a_el - b_el : b_el - a_el))
+    [ $((diff * 100)) -le $((a_el * 5)) ] || fail "unequal shares of CPU 0: $a_el vs $b_el ticks"
+  fi
   expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
   expect_status 0 "Bochs pass"
 }
-case_bochs_smp_two_cpus() { bochs_smp_case 2; }
-case_bochs_smp_four_cpus() { bochs_smp_case 4; }
+
+# Four CPUs, a worker on each; a fifth partition names a CPU that does not
+# exist and is refused by name, so the run's verdict is a failure (0x16).
+case_bochs_smp_four_cpus() {
+  partition_iso four four_cpus.cfg worker64.elf
+  run_bochs "$E2E_DIR/four.iso" corei7_skylake_x 180 4
+  expect_cpus_online 4
+  expect_line "^bulkhead: config: partition 'w4': key 'cpu': CPU 4 does not exist \(this machine has 4\)$"
+  local i
+  for i in 0 1 2 3; do
+    expect_line "^bulkhead: partition 'w$i': ELF64 image, .*, CPU $i$"
+    expect_line "^bulkhead: partition 'w$i' exited with status 0$"
+  done
+  expect_line '^bulkhead: run ended: FAIL: a partition did not meet its expectation \(status 0x16\)$'
+  expect_status 1 "Bochs failure"
+}
