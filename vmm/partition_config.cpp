@@ -119,8 +119,8 @@ class Message {
 
 // ---- The keys ----
 
-enum class Key : uint8_t { Name, Image, Memory, Cpu, OnFault, Expect, UnassignedIo, Cmdline };
-constexpr size_t kKeyCount = 8;
+enum class Key : uint8_t { Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline };
+constexpr size_t kKeyCount = 9;
 
 struct KeyInfo {
     const char* name;
@@ -129,7 +129,7 @@ struct KeyInfo {
 
 // Indexed by Key. The order is also the order values are checked in.
 constexpr KeyInfo kKeys[kKeyCount] = {
-    {"name", true},      {"image", true},  {"memory", true},        {"cpu", false},
+    {"name", true},      {"image", true},  {"memory", true},        {"cpu", false},     {"weight", false},
     {"on_fault", false}, {"expect", false}, {"unassigned_io", false}, {"cmdline", false},
 };
 
@@ -468,6 +468,17 @@ bool check_cpu(Slice value, uint32_t cpu_count, uint32_t& cpu, Message& message)
     return true;
 }
 
+bool check_weight(Slice value, uint32_t& weight, Message& message) {
+    uint64_t number = 0;
+    if (!parse_u64(value.text, value.length, number) || number < kMinWeight || number > kMaxWeight) {
+        message.append_quoted(value);
+        message.append(" is not a weight from 1 to 100");
+        return false;
+    }
+    weight = static_cast<uint32_t>(number);
+    return true;
+}
+
 template <typename T, size_t N>
 bool check_choice(const NamedValue<T> (&table)[N], Slice value, T& out, Message& message) {
     for (const auto& entry : table) {
@@ -577,6 +588,7 @@ bool report_missing_key(const EntryWords& words, const Label& label, Message& me
 PartitionConfig default_partition() {
     PartitionConfig config{};
     config.cpu = 0;
+    config.weight = kDefaultWeight;
     config.on_fault = OnFault::Stop;
     config.expect = Expectation::Pass;
     config.unassigned_io = UnassignedIo::Stop;
@@ -606,6 +618,7 @@ bool check_values(const ParseState& state, const EntryWords& words, const Label&
             case Key::Image: good = check_image(value, state.inputs, config.image_module, detail); break;
             case Key::Memory: good = check_memory(value, config, detail); break;
             case Key::Cpu: good = check_cpu(value, state.inputs.cpu_count, config.cpu, detail); break;
+            case Key::Weight: good = check_weight(value, config.weight, detail); break;
             case Key::OnFault: good = check_choice(kOnFaultNames, value, config.on_fault, detail); break;
             case Key::Expect: good = check_choice(kExpectationNames, value, config.expect, detail); break;
             case Key::UnassignedIo:

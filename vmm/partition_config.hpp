@@ -33,6 +33,10 @@ inline constexpr size_t kMaxConfigLineLength = 512;
 
 // Partition memory is mapped with 2 MiB EPT pages, so sizes and fixed
 // addresses come in whole 2 MiB pages.
+inline constexpr uint32_t kDefaultWeight = 1;
+inline constexpr uint32_t kMinWeight = 1;
+inline constexpr uint32_t kMaxWeight = 100;
+
 inline constexpr uint64_t kPartitionMemoryGranule = 2 * kMiB;
 inline constexpr uint64_t kMinPartitionMemory = kPartitionMemoryGranule;
 inline constexpr uint64_t kMaxPartitionMemory = 4 * kGiB;
@@ -60,6 +64,7 @@ struct PartitionConfig {
     bool fixed_placement;                    // memory=SIZE@ADDR was given
     uint64_t host_physical_base;             // ADDR when fixed_placement, else 0
     uint32_t cpu;
+    uint32_t weight;        // time slices per turn on its CPU (1 to 100)
     OnFault on_fault;
     Expectation expect;
     UnassignedIo unassigned_io;

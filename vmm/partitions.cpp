@@ -131,8 +131,8 @@ bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, c
     // Built on the boot CPU, run on its own: VMCLEAR lets another CPU load it.
     x86::vmx::vmclear(p.vmcs);
     p.state = PartitionState::Ready;
-    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u", config.name, p.image_kind,
-             config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu);
+    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u, weight %u", config.name,
+             p.image_kind, config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu, config.weight);
     return true;
 }
 
@@ -252,7 +252,11 @@ void run_until_it_yields(Partition& p) {
     load_unswitched(p, xsave);
     // A fresh slice: the timer counts down from here (and, when the CPU saves
     // it on exit, keeps counting across the exits the guest takes meanwhile).
-    if (g_slice_timer_value != 0) vmcs::write(x86::vmx::VmcsField::PreemptionTimerValue, g_slice_timer_value);
+    // A partition's weight is the number of slices it gets per turn.
+    if (g_slice_timer_value != 0) {
+        const uint64_t ticks = uint64_t{g_slice_timer_value} * p.config.weight;
+        vmcs::write(x86::vmx::VmcsField::PreemptionTimerValue, ticks < kMaxTimerValue ? ticks : kMaxTimerValue);
+    }
     const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
     if (result != VmRunResult::Left) {
         stop_partition(p, "%s failed: %s", p.vcpu.launched ? "VMRESUME" : "VMLAUNCH",

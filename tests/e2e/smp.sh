@@ -23,7 +23,7 @@ case_bochs_smp_two_cpus() {
   partition_iso parallel parallel.cfg worker64.elf
   run_bochs "$E2E_DIR/parallel.iso" corei7_skylake_x 180 2
   expect_cpus_online 2
-  expect_line "^bulkhead: partition 'alone': ELF64 image, .*, CPU 1$"
+  expect_line "^bulkhead: partition 'alone': ELF64 image, .*, CPU 1, weight 1$"
   local a_start a_end a_el b_el alone_start alone_end alone_el
   a_start=$(work_field shared-a start) a_end=$(work_field shared-a end) a_el=$(work_field shared-a elapsed)
   b_el=$(work_field shared-b elapsed)
@@ -51,9 +51,42 @@ case_bochs_smp_four_cpus() {
   expect_line "^bulkhead: config: partition 'w4': key 'cpu': CPU 4 does not exist \(this machine has 4\)$"
   local i
   for i in 0 1 2 3; do
-    expect_line "^bulkhead: partition 'w$i': ELF64 image, .*, CPU $i$"
+    expect_line "^bulkhead: partition 'w$i': ELF64 image, .*, CPU $i, weight 1$"
     expect_line "^bulkhead: partition 'w$i' exited with status 0$"
   done
   expect_line '^bulkhead: run ended: FAIL: a partition did not meet its expectation \(status 0x16\)$'
   expect_status 1 "Bochs failure"
+}
+
+# units PARTITION: the work a share64 guest counted in its window.
+units() { sed -n "s/^\[$1\] share: units=\([0-9]*\)$/\1/p" "$(console_file)"; }
+
+# expect_share A B EXPECTED_PERCENT: A's part of A+B is within 5% of EXPECTED.
+expect_share() {
+  local a b
+  a=$(units "$1") b=$(units "$2")
+  if [ -z "$a" ] || [ -z "$b" ]; then
+    fail "no share report from $1 or $2"
+    return
+  fi
+  awk -v a="$a" -v b="$b" -v want="$3" 'BEGIN {
+    got = 100 * a / (a + b); dev = (got - want) / want; if (dev < 0) dev = -dev
+    printf "share of %s: %.2f%% (configured %s%%)\n", "'"$1"'", got, want
+    exit !(dev <= 0.05) }' || fail "$1's share of its CPU is not within 5% of $3%"
+}
+
+# Four partitions share two CPUs by weight: on CPU 0 weights 1 and 3, on
+# CPU 1 weights 1 and 1. Each partition counts the work it gets done in a
+# fixed time window; the counts must split as configured, within 5%.
+case_bochs_weighted_shares() {
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/shares.iso" \
+    --cmdline "on_exit=emulator slice_us=2000" \
+    --module "$SOURCE_DIR/tests/guests/configs/shares.cfg" bulkhead.cfg --module "$GUESTS/share64.elf" share64
+  run_bochs "$E2E_DIR/shares.iso" corei7_skylake_x 180 2
+  expect_line "^bulkhead: partition 'heavy': ELF64 image, .*, CPU 0, weight 3$"
+  expect_share light heavy 25
+  expect_share heavy light 75
+  expect_share left right 50
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
 }

@@ -678,3 +678,15 @@ TEST_CASE("the hypervisor command line accepts quoted values and rejects bad quo
     CHECK(bad.on_exit == OnExit::Stay);
     CHECK(count.bad_values == 1);  // the unclosed quote swallowed the rest
 }
+
+TEST_CASE("weight= takes 1 to 100 and defaults to 1") {
+    const auto r = Machine{}.parse("partition name=a image=hello64 memory=2M weight=3\n"
+                                   "partition name=b image=hello64 memory=2M\n");
+    REQUIRE(r->config.count == 2);
+    CHECK(find(*r, "a")->weight == 3);
+    CHECK(find(*r, "b")->weight == kDefaultWeight);
+    CHECK(diagnostic_for("partition name=c image=hello64 memory=2M weight=0") ==
+          "config: partition 'c': key 'weight': '0' is not a weight from 1 to 100");
+    CHECK(diagnostic_for("partition name=d image=hello64 memory=2M weight=101") ==
+          "config: partition 'd': key 'weight': '101' is not a weight from 1 to 100");
+}
