@@ -3,11 +3,13 @@
 //   - leaf 1: VMX hidden (nested virtualization is not offered), the
 //     "running under a hypervisor" bit set, OSXSAVE mirroring the guest's CR4;
 //   - leaf 0x40000000: the highest hypervisor leaf and the "BulkheadHV"
-//     signature; leaf 0x40000001: the hypercall ABI version.
+//     signature; leaf 0x40000001: the hypercall ABI version; leaf 0x40000010:
+//     the TSC frequency in kHz, so guests need not calibrate it.
 #include "arch/x86_64/control_registers.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/cpuid_bits.hpp"
 #include "include/bulkhead/hypercall.h"
+#include "kernel/tsc.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
@@ -21,12 +23,14 @@ namespace bits = x86::cpuid_bits;
 constexpr uint32_t kHypervisorLeafFirst = BH_CPUID_LEAF_SIGNATURE;
 constexpr uint32_t kHypervisorLeafLast = 0x4fffffff;
 constexpr uint32_t kLowHalf = 0xffffffff;
+constexpr uint64_t kHzPerKhz = 1000;
 
 x86::CpuidResult hypervisor_leaf(uint32_t leaf) {
     switch (leaf) {
         case BH_CPUID_LEAF_SIGNATURE:
-            return {BH_CPUID_LEAF_ABI, BH_CPUID_SIGNATURE_EBX, BH_CPUID_SIGNATURE_ECX, BH_CPUID_SIGNATURE_EDX};
+            return {BH_CPUID_LEAF_TIMING, BH_CPUID_SIGNATURE_EBX, BH_CPUID_SIGNATURE_ECX, BH_CPUID_SIGNATURE_EDX};
         case BH_CPUID_LEAF_ABI: return {BH_ABI_VERSION, 0, 0, 0};
+        case BH_CPUID_LEAF_TIMING: return {static_cast<uint32_t>(tsc_hz() / kHzPerKhz), 0, 0, 0};
         default: return {0, 0, 0, 0};
     }
 }

@@ -8,8 +8,9 @@
  * calling partition's memory. docs/hypercalls.md is the full description.
  *
  * A guest finds Bulkhead with CPUID leaf 0x40000000: EBX, ECX, EDX spell
- * "BulkheadHV\0\0" and EAX is the highest hypervisor leaf (0x40000001, whose
- * EAX is the ABI version).
+ * "BulkheadHV\0\0" and EAX is the highest hypervisor leaf (0x40000010).
+ * Leaf 0x40000001's EAX is the ABI version; leaf 0x40000010 gives the TSC
+ * frequency.
  *
  * Freestanding C99/C++: include it in any guest.
  */
@@ -18,6 +19,10 @@
 
 #define BH_CPUID_LEAF_SIGNATURE 0x40000000u
 #define BH_CPUID_LEAF_ABI 0x40000001u
+/* Timing information, at the leaf VMware and KVM use for it: EAX = the TSC
+   frequency in kHz (so a guest need not calibrate), EBX = the local APIC
+   timer's frequency in kHz (0: not offered). */
+#define BH_CPUID_LEAF_TIMING 0x40000010u
 #define BH_CPUID_SIGNATURE_EBX 0x6b6c7542u /* "Bulk" */
 #define BH_CPUID_SIGNATURE_ECX 0x64616568u /* "head" */
 #define BH_CPUID_SIGNATURE_EDX 0x00005648u /* "HV\0\0" */

@@ -43,11 +43,16 @@ static void cpuid_checks(void) {
     check("cpuid leaf 1 hides VMX", (r[2] & CPUID_FEATURES_ECX_VMX) == 0);
     check("cpuid leaf 1 sets the hypervisor bit", (r[2] & CPUID_FEATURES_ECX_HYPERVISOR) != 0);
     cpuid(BH_CPUID_LEAF_SIGNATURE, 0, r);
-    check("cpuid 0x40000000 gives the highest leaf", r[0] == BH_CPUID_LEAF_ABI);
+    check("cpuid 0x40000000 gives the highest leaf", r[0] == BH_CPUID_LEAF_TIMING);
     check("cpuid 0x40000000 spells BulkheadHV",
           r[1] == BH_CPUID_SIGNATURE_EBX && r[2] == BH_CPUID_SIGNATURE_ECX && r[3] == BH_CPUID_SIGNATURE_EDX);
     cpuid(BH_CPUID_LEAF_ABI, 0, r);
     check("cpuid 0x40000001 gives ABI 1.0", r[0] == BH_ABI_VERSION);
+    cpuid(BH_CPUID_LEAF_TIMING, 0, r);
+    print("probe: the TSC runs at ");
+    print_dec(r[0]);
+    print(" kHz\n");
+    check("cpuid 0x40000010 gives the TSC frequency", r[0] != 0);
 }
 
 static void msr_checks(void) {
