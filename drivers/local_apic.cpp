@@ -6,8 +6,9 @@
 
 namespace bulkhead {
 
-namespace {
 namespace apic = x86::apic;
+
+namespace {
 // Polls of the delivery-status bit before an IPI counts as lost.
 constexpr uint32_t kDeliveryPollLimit = 1'000'000;
 }  // namespace
@@ -60,5 +61,15 @@ bool LocalApic::send_startup(uint32_t apic_id, uint64_t entry_page_address) {
     const auto vector = static_cast<uint32_t>(entry_page_address >> apic::kStartupPageShift);
     return send(apic_id, apic::kDeliveryStartup | vector);
 }
+
+}  // namespace bulkhead
+
+namespace bulkhead {
+
+bool LocalApic::send_fixed(uint32_t apic_id, uint8_t vector) {
+    return send(apic_id, apic::kDeliveryFixed | apic::kLevelAssert | vector);
+}
+
+void LocalApic::end_of_interrupt() { write(apic::kEndOfInterrupt, 0); }
 
 }  // namespace bulkhead

@@ -18,6 +18,10 @@ public:
     // False if the APIC did not accept the IPI in time.
     bool send_init(uint32_t apic_id);
     bool send_startup(uint32_t apic_id, uint64_t entry_page_address);
+    // An ordinary interrupt with `vector` to another CPU (a "kick").
+    bool send_fixed(uint32_t apic_id, uint8_t vector);
+    // Tells the calling CPU's APIC the current interrupt is handled.
+    void end_of_interrupt();
 
 private:
     uint32_t read(uint32_t offset) const;

@@ -72,6 +72,9 @@ void (*volatile g_work)(size_t) = nullptr;
 volatile uint64_t g_work_generation = 0;
 volatile size_t g_work_done = 0;
 const x86::VmxCapabilities* g_caps = nullptr;
+// The local APIC's mode and address are the same on every CPU; each CPU's
+// accesses reach its own APIC.
+LocalApic g_apic;
 
 void wait_microseconds(uint64_t us) {
     const uint64_t end = x86::read_tsc() + microseconds_to_tsc(us);
@@ -178,7 +181,7 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
 
 size_t start_application_processors(const x86::VmxCapabilities& caps, const BootInfo& boot) {
     g_caps = &caps;
-    LocalApic apic;
+    LocalApic& apic = g_apic;
     apic.init();
     AcpiError acpi_error = AcpiError::None;
     const AcpiRoot* root = acpi_root(acpi_error);
@@ -234,13 +237,22 @@ size_t start_application_processors(const x86::VmxCapabilities& caps, const Boot
 
 size_t online_cpu_count() { return g_cpu_count; }
 
-void run_on_all_cpus(void (*work)(size_t cpu_index)) {
+void run_on_all_cpus(void (*work)(size_t cpu_index), void (*boot_cpu_waiting)()) {
     __atomic_store_n(&g_work_done, 0, __ATOMIC_RELAXED);
     g_work = work;
     __atomic_add_fetch(&g_work_generation, 1, __ATOMIC_RELEASE);
     work(0);
     const size_t others = g_cpu_count - 1;
-    while (__atomic_load_n(&g_work_done, __ATOMIC_ACQUIRE) != others) x86::pause();
+    while (__atomic_load_n(&g_work_done, __ATOMIC_ACQUIRE) != others) {
+        if (boot_cpu_waiting != nullptr) boot_cpu_waiting();
+        x86::pause();
+    }
 }
+
+void kick_cpu(size_t cpu_index) {
+    if (cpu_index < g_cpu_count) g_apic.send_fixed(g_cpus[cpu_index].apic_id, kKickVector);
+}
+
+void acknowledge_interrupt() { g_apic.end_of_interrupt(); }
 
 }  // namespace bulkhead

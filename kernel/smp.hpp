@@ -22,6 +22,14 @@ size_t online_cpu_count();
 // Work for every online CPU: `work(cpu_index)` runs on each application
 // processor (indices 1..n-1) while the caller runs `work(0)` itself; returns
 // when all have finished. CPUs are numbered in MADT order, online ones only.
-void run_on_all_cpus(void (*work)(size_t cpu_index));
+void run_on_all_cpus(void (*work)(size_t cpu_index), void (*boot_cpu_waiting)() = nullptr);
+
+// The interrupt vector one CPU sends another to force it out of its guest
+// (the interrupt makes the guest exit; the exit handler looks for requests).
+inline constexpr uint8_t kKickVector = 0xf0;
+void kick_cpu(size_t cpu_index);
+
+// Acknowledges an interrupt taken by a VM exit on the calling CPU.
+void acknowledge_interrupt();
 
 }  // namespace bulkhead

@@ -8,6 +8,7 @@
 #include "vmm/partition.hpp"
 #include "vmm/partitions.hpp"
 #include "vmm/vmcs.hpp"
+#include "kernel/smp.hpp"
 
 namespace bulkhead {
 
@@ -25,7 +26,9 @@ ExitAction handle_hlt(ExitContext& exit) {
 
 // The VMX-preemption timer ran out: the partition's time slice is over. It
 // stays ready and waits for its next turn.
-ExitAction handle_preemption_timer(ExitContext&) { return ExitAction::Yield; }
+ExitAction handle_preemption_timer(ExitContext& exit) {
+    return carry_out_requests(exit.partition) ? ExitAction::Stop : ExitAction::Yield;
+}
 
 ExitAction handle_vmcall(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
@@ -81,8 +84,13 @@ ExitAction handle_entry_failure(ExitContext& exit) {
 }
 
 // Host interrupts stay masked in the hypervisor; one that arrives while a
-// guest runs is acknowledged by the exit and has nothing to do yet.
-ExitAction handle_external_interrupt(ExitContext&) { return ExitAction::Resume; }
+// guest runs makes it exit and is acknowledged by the exit. The only one
+// Bulkhead sends is another CPU's kick: it carries a request (stop this
+// partition) that the partition's own CPU carries out here.
+ExitAction handle_external_interrupt(ExitContext& exit) {
+    acknowledge_interrupt();
+    return carry_out_requests(exit.partition) ? ExitAction::Stop : ExitAction::Resume;
+}
 
 // With an empty exception bitmap only NMIs exit here: the NMI was the host's,
 // and nothing in Bulkhead sends NMIs yet.

@@ -80,6 +80,12 @@ struct Partition {
     GuestEntryState entry;
     VirtualUart uart;
 
+    // A stop asked for by another CPU (request_stop), the reason, and when.
+    volatile bool stop_requested;
+    bool stopped_on_request;     // such a stop is deliberate: never restarted
+    const char* stop_request_reason;
+    uint64_t stop_requested_at;
+
     PartitionState state;
     uint64_t exit_status;
     char stop_reason[kStopReasonCapacity];

@@ -230,7 +230,7 @@ void flush_cached_translations(const Partition& p) {
 // After a stop: start again from the pristine image if the configuration
 // asks for it and the partition has not used up its restarts.
 void maybe_restart(Partition& p) {
-    if (p.config.on_fault != OnFault::Restart) return;
+    if (p.config.on_fault != OnFault::Restart || p.stopped_on_request) return;
     if (p.restarts == kMaxRestarts) {
         log_error("partition '%s': restart limit (%u) reached; it stays stopped", p.config.name, kMaxRestarts);
         return;
@@ -246,6 +246,10 @@ void maybe_restart(Partition& p) {
 // Runs one partition until it leaves the CPU: vmx_run() returns only when an
 // exit handler said Yield or Stop (or the VM entry itself failed).
 void run_until_it_yields(Partition& p) {
+    if (carry_out_requests(p)) {
+        report_stop(p);
+        return;
+    }
     const bool xsave = host_has_xsave();
     if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
     if (!p.vcpu.launched) write_host_state();   // this CPU's tables, whichever CPU built the VMCS
@@ -315,11 +319,29 @@ uint64_t g_run_start = 0;
 
 // One CPU's scheduler: its own partitions (config cpu=), round robin, until
 // none of them can run. Runs on every online CPU at once.
+bool run_limit_reached() {
+    return g_settings.run_limit_ms != 0 &&
+           x86::read_tsc() - g_run_start >= microseconds_to_tsc(g_settings.run_limit_ms * kMicrosecondsPerMillisecond);
+}
+
+// The boot CPU, once its own partitions are done, enforces the run limit on
+// the other CPUs from outside: it asks each of their partitions to stop.
+void enforce_run_limit_elsewhere() {
+    static bool requested = false;
+    if (requested || !run_limit_reached()) return;
+    requested = true;
+    for (size_t i = 0; i < g_partition_count; ++i) {
+        Partition& p = g_partitions[i];
+        if (p.config.cpu != 0 && p.state == PartitionState::Ready) request_stop(p, "the run limit was reached");
+    }
+}
+
 void run_cpu(size_t cpu) {
-    const uint64_t limit = microseconds_to_tsc(g_settings.run_limit_ms * kMicrosecondsPerMillisecond);
     size_t cursor = g_partition_count - 1;
     for (;;) {
-        if (g_settings.run_limit_ms != 0 && x86::read_tsc() - g_run_start >= limit) {
+        // CPU 0 enforces the run limit on its own partitions here; the other
+        // CPUs' partitions are stopped by CPU 0 (enforce_run_limit_elsewhere).
+        if (cpu == 0 && run_limit_reached()) {
             stop_partitions_past_the_limit(cpu, g_settings.run_limit_ms);
             return;
         }
@@ -388,6 +410,23 @@ void print_partition_line(void* partition, const char* line, size_t length) {
     log_partition_line(static_cast<Partition*>(partition)->config.name, line, length);
 }
 
+void request_stop(Partition& p, const char* reason) {
+    p.stop_request_reason = reason;
+    p.stop_requested_at = x86::read_tsc();
+    __atomic_store_n(&p.stop_requested, true, __ATOMIC_RELEASE);
+    kick_cpu(p.config.cpu);
+}
+
+bool carry_out_requests(Partition& p) {
+    if (!__atomic_load_n(&p.stop_requested, __ATOMIC_ACQUIRE)) return false;
+    p.stop_requested = false;
+    p.stopped_on_request = true;
+    const uint64_t delay = x86::read_tsc() - p.stop_requested_at;
+    stop_partition(p, "stopped from another CPU: %s (took effect after %lu us)", p.stop_request_reason,
+                   delay * 1000 / microseconds_to_tsc(1000));
+    return true;
+}
+
 ExitAction partition_exited(Partition& p, uint64_t status) {
     p.uart.flush(print_partition_line, &p);
     p.state = PartitionState::Exited;
@@ -428,7 +467,7 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
     set_up_time_slices(settings);
     g_settings = settings;
     g_run_start = x86::read_tsc();
-    if (g_partition_count != 0) run_on_all_cpus(run_cpu);
+    if (g_partition_count != 0) run_on_all_cpus(run_cpu, enforce_run_limit_elsewhere);
     return print_summary();
 }
 

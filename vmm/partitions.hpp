@@ -28,6 +28,15 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
 // A VirtualUart::LineSink: prints one line of the partition's output.
 void print_partition_line(void* partition, const char* line, size_t length);
 
+// Asks the CPU a partition runs on to stop it (from any CPU): the request is
+// recorded and that CPU kicked, so the guest exits at once even if it never
+// would by itself.
+void request_stop(Partition& partition, const char* reason);
+
+// On the partition's own CPU: acts on a pending request. True if the
+// partition is now stopped.
+bool carry_out_requests(Partition& partition);
+
 // The partition reported `status` (hypercall or test-exit port).
 ExitAction partition_exited(Partition& partition, uint64_t status);
 

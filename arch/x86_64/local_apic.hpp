@@ -18,6 +18,7 @@ inline constexpr uint32_t kSpuriousVector = 0xf0;
 inline constexpr uint32_t kErrorStatus = 0x280;
 inline constexpr uint32_t kInterruptCommandLow = 0x300;
 inline constexpr uint32_t kInterruptCommandHigh = 0x310;
+inline constexpr uint32_t kEndOfInterrupt = 0xb0;
 inline constexpr unsigned kXapicIdShift = 24;          // ID register and ICR destination: bits 31:24
 
 // x2APIC MSRs: the xAPIC offset / 16 + 0x800; the ICR is one 64-bit MSR.
@@ -32,6 +33,7 @@ inline constexpr uint32_t kSoftwareEnable = 1u << 8;
 inline constexpr uint32_t kSpuriousVectorNumber = 0xff;
 
 // Interrupt command register fields.
+inline constexpr uint32_t kDeliveryFixed = 0x0u << 8;
 inline constexpr uint32_t kDeliveryInit = 0x5u << 8;
 inline constexpr uint32_t kDeliveryStartup = 0x6u << 8;
 inline constexpr uint32_t kDeliveryPending = 1u << 12;   // xAPIC only: the IPI has not been sent yet

@@ -90,3 +90,22 @@ case_bochs_weighted_shares() {
   expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
   expect_status 0 "Bochs pass"
 }
+
+# Cross-CPU control: CPU 0 stops a partition spinning on CPU 1 when the run
+# limit is reached. The slice (1 s) is far longer than the run, so only the
+# IPI that forces the spinner's exit can stop it quickly.
+case_bochs_stop_from_another_cpu() {
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/remote.iso" \
+    --cmdline "on_exit=emulator run_limit_ms=100 slice_us=1000000" \
+    --module "$SOURCE_DIR/tests/guests/configs/remote_stop.cfg" bulkhead.cfg \
+    --module "$GUESTS/hostile-spin.elf" hostile-spin --module "$GUESTS/hello64.elf" hello64
+  run_bochs "$E2E_DIR/remote.iso" corei7_skylake_x 180 2
+  expect_line "^bulkhead: partition 'worker' exited with status 0$"
+  expect_line "^bulkhead: partition 'spinner' stopped: stopped from another CPU: the run limit was reached \(took effect after [0-9]+ us\)$"
+  local us
+  us=$(sed -n "s/^bulkhead: partition 'spinner' stopped: .*took effect after \([0-9]*\) us).*/\1/p" "$(console_file)" | head -1)
+  [ -n "$us" ] && [ "$us" -lt 10000 ] || fail "the remote stop took ${us:-?} us; the kick should end the guest at once"
+  expect_line '^bulkhead: summary:   [0-9]+ exits \(external interrupt 1, I/O instruction [0-9]+\)'
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}
