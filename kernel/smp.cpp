@@ -76,6 +76,11 @@ const x86::VmxCapabilities* g_caps = nullptr;
 // accesses reach its own APIC.
 LocalApic g_apic;
 
+// HLT with interrupts enabled for exactly that instruction: STI's one-
+// instruction delay means a kick that arrives between the caller's check and
+// the HLT still wakes it (no lost wake-up). Interrupts are off again after.
+void idle_until_kicked() { asm volatile("sti\n hlt\n cli" ::: "memory"); }
+
 void wait_microseconds(uint64_t us) {
     const uint64_t end = x86::read_tsc() + microseconds_to_tsc(us);
     while (x86::read_tsc() < end) x86::pause();
@@ -164,18 +169,21 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
     cr0 &= ~(x86::cr0::kCacheDisable | x86::cr0::kNotWriteThrough);
     x86::write_cr0(cr0 | x86::cr0::kNumericError | x86::cr0::kWriteProtect);
     x86::load_descriptor_tables(cpu.tables, ist_stacks(cpu));
+    g_apic.init();   // this CPU's own APIC: software-enabled, or kicks would not arrive
     if (!enter_vmx_root(cpu.vmxon_region)) {
         log_error("smp: cpu %lu (APIC id %u) refused VMXON; it stays halted", index, cpu.apic_id);
         x86::halt_forever();
     }
     __atomic_store_n(&cpu.online, true, __ATOMIC_RELEASE);
-    // Wait for work from the boot CPU (run_on_all_cpus), do it, report back.
+    // Idle in HLT until the boot CPU posts work (run_on_all_cpus kicks us),
+    // do it, report back and kick the boot CPU.
     uint64_t seen = 0;
     for (;;) {
-        while (__atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE) == seen) x86::pause();
+        while (__atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE) == seen) idle_until_kicked();
         seen = __atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE);
         g_work(index);
         __atomic_add_fetch(&g_work_done, 1, __ATOMIC_RELEASE);
+        kick_cpu(0);
     }
 }
 
@@ -241,11 +249,18 @@ void run_on_all_cpus(void (*work)(size_t cpu_index), void (*boot_cpu_waiting)())
     __atomic_store_n(&g_work_done, 0, __ATOMIC_RELAXED);
     g_work = work;
     __atomic_add_fetch(&g_work_generation, 1, __ATOMIC_RELEASE);
+    for (size_t cpu = 1; cpu < g_cpu_count; ++cpu) kick_cpu(cpu);
     work(0);
+    // Wait for the others: in HLT, woken by their kicks, unless there is
+    // something to watch meanwhile (the run limit), which needs the CPU.
     const size_t others = g_cpu_count - 1;
     while (__atomic_load_n(&g_work_done, __ATOMIC_ACQUIRE) != others) {
-        if (boot_cpu_waiting != nullptr) boot_cpu_waiting();
-        x86::pause();
+        if (boot_cpu_waiting != nullptr) {
+            boot_cpu_waiting();
+            x86::pause();
+        } else {
+            idle_until_kicked();
+        }
     }
 }
 

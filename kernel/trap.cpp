@@ -4,6 +4,7 @@
 #include "arch/x86_64/descriptors.hpp"
 #include "kernel/log.hpp"
 #include "kernel/run_end.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/stacks.hpp"
 
 extern "C" const bulkhead::ExceptionFixup __exception_fixups_start[];
@@ -63,8 +64,12 @@ extern "C" void trap_dispatch(TrapFrame* frame) {
         apply_exception_fixup(*frame, __exception_fixups_start, __exception_fixups_end))
         return;
     if (is_exception) fatal_exception(*frame);
-    // Interrupts stay disabled in the hypervisor for now, so any external
-    // vector is unexpected: report it and carry on.
+    // The hypervisor enables interrupts only while an idle CPU waits in HLT;
+    // the one interrupt it expects then is another CPU's kick.
+    if (frame->vector == kKickVector) {
+        acknowledge_interrupt();
+        return;
+    }
     log_warn("unexpected interrupt vector %lu ignored", frame->vector);
 }
 

@@ -467,7 +467,8 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
     set_up_time_slices(settings);
     g_settings = settings;
     g_run_start = x86::read_tsc();
-    if (g_partition_count != 0) run_on_all_cpus(run_cpu, enforce_run_limit_elsewhere);
+    if (g_partition_count != 0)
+        run_on_all_cpus(run_cpu, settings.run_limit_ms != 0 ? enforce_run_limit_elsewhere : nullptr);
     return print_summary();
 }
 
