@@ -36,15 +36,6 @@ constexpr uint32_t kMaxBootInfoBytes = 1u << 20;
 BootInfo g_boot_info;
 Uart16550 g_console_uart;
 
-// GRUB may leave caching disabled (CR0.CD/NW) and CR0.NE clear; VMXON later
-// needs NE, and everything is faster with caches on.
-void normalize_cr0() {
-    uint64_t cr0 = x86::read_cr0();
-    cr0 &= ~(x86::cr0::kCacheDisable | x86::cr0::kNotWriteThrough);
-    cr0 |= x86::cr0::kNumericError | x86::cr0::kWriteProtect;
-    x86::write_cr0(cr0);
-}
-
 void parse_boot_info(uint64_t magic, uint64_t mbi_address) {
     if (magic != kMultiboot2BootloaderMagic || mbi_address == 0) {
         log_error("boot information invalid: loader magic %#lx, information at %#lx", magic, mbi_address);
@@ -107,7 +98,7 @@ void print_banner(const HypervisorOptions& options) {
 
 extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     run_global_constructors();
-    normalize_cr0();
+    x86::normalize_cr0();
     x86::load_descriptor_tables(boot_cpu_descriptor_tables(), boot_cpu_ist_stacks());
     mask_legacy_pic();
 

@@ -31,7 +31,6 @@ constexpr uint64_t kEarlyMapEnd = 4 * kGiB;
 // MMIO (local APIC, IOAPIC, PCI holes) sits below 4 GiB: always map that.
 constexpr uint64_t kMinimumMappedEnd = 4 * kGiB;
 
-constexpr size_t kMaxReserved = 3 + kMaxModules;
 
 FrameAllocator g_frames;
 bool g_page_tables_live = false;
@@ -39,7 +38,9 @@ bool g_page_tables_live = false;
 void* identity(uint64_t phys) { return reinterpret_cast<void*>(phys); }
 uint64_t address_of(const char* symbol) { return reinterpret_cast<uint64_t>(symbol); }
 
-size_t collect_available(const BootInfo& boot, PhysRange* out) {
+}  // namespace
+
+size_t collect_available_ram(const BootInfo& boot, PhysRange* out) {
     size_t count = 0;
     for (size_t i = 0; i < boot.memory_count; ++i) {
         const MemoryRegion& r = boot.memory[i];
@@ -48,7 +49,7 @@ size_t collect_available(const BootInfo& boot, PhysRange* out) {
     return count;
 }
 
-size_t collect_reserved(const BootInfo& boot, PhysRange* out) {
+size_t collect_reserved_ranges(const BootInfo& boot, PhysRange* out) {
     size_t count = 0;
     out[count++] = {0, kLowMemoryEnd};
     out[count++] = {address_of(__image_start), address_of(__image_end)};
@@ -56,6 +57,8 @@ size_t collect_reserved(const BootInfo& boot, PhysRange* out) {
     for (size_t i = 0; i < boot.module_count; ++i) out[count++] = {boot.modules[i].start, boot.modules[i].end};
     return count;
 }
+
+namespace {
 
 // Physical ranges to identity-map: everything below 4 GiB (RAM, firmware
 // tables and MMIO), then each memory-map region above it, merged. Gaps above
@@ -91,9 +94,9 @@ size_t collect_identity_ranges(const BootInfo& boot, PhysRange* out) {
 
 void init_frame_allocator(const BootInfo& boot) {
     PhysRange available[kMaxMemoryRegions];
-    PhysRange reserved[kMaxReserved];
-    const size_t available_count = collect_available(boot, available);
-    const size_t reserved_count = collect_reserved(boot, reserved);
+    PhysRange reserved[kMaxReservedRanges];
+    const size_t available_count = collect_available_ram(boot, available);
+    const size_t reserved_count = collect_reserved_ranges(boot, reserved);
     const auto error = g_frames.init(available, available_count, reserved, reserved_count, identity);
     if (error != FrameAllocator::InitError::None) {
         log_error("memory: no usable RAM for the frame allocator (%s)",

@@ -17,6 +17,13 @@ namespace bulkhead {
 // machine has too little memory for the hypervisor itself.
 void memory_init(const BootInfo& boot);
 
+// Usable RAM from the memory map, and the ranges inside it nothing may take:
+// low memory (below 1 MiB), the hypervisor image, the boot information and
+// the modules. `out` needs room for kMaxMemoryRegions / kMaxReservedRanges.
+inline constexpr size_t kMaxReservedRanges = 3 + kMaxModules;
+size_t collect_available_ram(const BootInfo& boot, PhysRange* out);
+size_t collect_reserved_ranges(const BootInfo& boot, PhysRange* out);
+
 // Paging structures (the hypervisor's page tables, partitions' EPTs) come from
 // the frame allocator and are reached through the identity map. This is the
 // Memory policy of PageTableBuilder and EptBuilder.

@@ -31,7 +31,8 @@ constexpr uint64_t kArrivalTimeoutUs = 100'000;
 
 // The 32/64-bit GDT the trampoline uses on its way to long mode (accessed
 // bits preset: the CPU need not write them).
-constexpr uint64_t kApGdt[] = {0, 0x00af9b000000ffffull, 0x00cf93000000ffffull, 0x00cf9b000000ffffull};
+constexpr uint64_t kApGdt[] = {0, x86::kFlatCode64Descriptor, x86::kFlatDataDescriptor, x86::kFlatCode32Descriptor};
+static_assert(AP_SELECTOR_CODE64 == 1 * 8 && AP_SELECTOR_DATA == 2 * 8 && AP_SELECTOR_CODE32 == 3 * 8);
 constexpr size_t kApGdtEntries = sizeof(kApGdt) / sizeof(kApGdt[0]);
 
 struct [[gnu::packed]] ApStartupBlock {
@@ -165,9 +166,7 @@ const char* why_trampoline_impossible(const BootInfo& boot) {
 // An application processor's first C++: its own descriptor tables, then VMX.
 extern "C" [[noreturn]] void ap_main(uint64_t index) {
     PerCpu& cpu = g_cpus[index];
-    uint64_t cr0 = x86::read_cr0();
-    cr0 &= ~(x86::cr0::kCacheDisable | x86::cr0::kNotWriteThrough);
-    x86::write_cr0(cr0 | x86::cr0::kNumericError | x86::cr0::kWriteProtect);
+    x86::normalize_cr0();
     x86::load_descriptor_tables(cpu.tables, ist_stacks(cpu));
     g_apic.init();   // this CPU's own APIC: software-enabled, or kicks would not arrive
     if (!enter_vmx_root(cpu.vmxon_region)) {

@@ -13,6 +13,7 @@ namespace bits = x86::cpuid_bits;
 
 constexpr uint64_t kMicrosecondsPerSecond = 1'000'000;
 constexpr uint64_t kHzPerMhz = 1'000'000;
+constexpr uint64_t kHzPerKhz = 1'000;
 constexpr uint32_t kCalibrationMicroseconds = 10'000;
 constexpr uint16_t kCalibrationPitTicks =
     static_cast<uint16_t>(uint64_t{kPitFrequencyHz} * kCalibrationMicroseconds / kMicrosecondsPerSecond);
@@ -53,7 +54,7 @@ void tsc_init() {
         hz = kFallbackHz;
     }
     g_tsc_hz = hz;
-    log_info("tsc: %lu.%03lu MHz (from %s)", hz / kHzPerMhz, hz % kHzPerMhz / 1000, source);
+    log_info("tsc: %lu.%03lu MHz (from %s)", hz / kHzPerMhz, hz % kHzPerMhz / kHzPerKhz, source);
 }
 
 uint64_t tsc_hz() { return g_tsc_hz; }
@@ -63,6 +64,15 @@ uint64_t microseconds_to_tsc(uint64_t microseconds) {
     const uint64_t whole_mhz = g_tsc_hz / kMicrosecondsPerSecond;
     const uint64_t rest_hz = g_tsc_hz % kMicrosecondsPerSecond;
     return whole_mhz * microseconds + rest_hz * microseconds / kMicrosecondsPerSecond;
+}
+
+}  // namespace bulkhead
+
+namespace bulkhead {
+
+uint64_t tsc_to_microseconds(uint64_t ticks) {
+    const uint64_t ticks_per_us = g_tsc_hz / kMicrosecondsPerSecond;
+    return ticks_per_us == 0 ? ticks * kMicrosecondsPerSecond / g_tsc_hz : ticks / ticks_per_us;
 }
 
 }  // namespace bulkhead

@@ -12,5 +12,6 @@ void tsc_init();
 
 uint64_t tsc_hz();
 uint64_t microseconds_to_tsc(uint64_t microseconds);
+uint64_t tsc_to_microseconds(uint64_t ticks);
 
 }  // namespace bulkhead

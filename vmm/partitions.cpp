@@ -150,15 +150,6 @@ void collect_module_names(const BootInfo& boot, ModuleNames& out) {
     }
 }
 
-size_t collect_reserved(const BootInfo& boot, PhysRange* out) {
-    size_t n = 0;
-    out[n++] = {0, kMiB};
-    out[n++] = {hypervisor_image_start(), hypervisor_image_end()};
-    out[n++] = {boot.mbi_address, boot.mbi_address + boot.mbi_size};
-    for (size_t i = 0; i < boot.module_count; ++i) out[n++] = {boot.modules[i].start, boot.modules[i].end};
-    return n;
-}
-
 bool read_configuration(const BootInfo& boot, ParsedConfig& parsed) {
     ModuleNames modules{};
     collect_module_names(boot, modules);
@@ -166,11 +157,8 @@ bool read_configuration(const BootInfo& boot, ParsedConfig& parsed) {
     if (!find_config_module(modules.names, boot.module_count, config_index)) return false;
 
     PhysRange available[kMaxMemoryRegions];
-    size_t available_count = 0;
-    for (size_t i = 0; i < boot.memory_count; ++i)
-        if (boot.memory[i].type == MemoryType::Available)
-            available[available_count++] = {boot.memory[i].base, boot.memory[i].base + boot.memory[i].length};
-    PhysRange reserved[3 + kMaxModules];
+    const size_t available_count = collect_available_ram(boot, available);
+    PhysRange reserved[kMaxReservedRanges];
     const BootModule& config = boot.modules[config_index];
     ConfigInputs inputs{reinterpret_cast<const char*>(config.start),
                         config.end - config.start,
@@ -181,7 +169,7 @@ bool read_configuration(const BootInfo& boot, ParsedConfig& parsed) {
                         available,
                         available_count,
                         reserved,
-                        collect_reserved(boot, reserved),
+                        collect_reserved_ranges(boot, reserved),
                         frame_allocator().free_frames() * kFrameSize};
     parse_partition_config(inputs, parsed, print_config_problem, nullptr);
     return true;
@@ -423,7 +411,7 @@ bool carry_out_requests(Partition& p) {
     p.stopped_on_request = true;
     const uint64_t delay = x86::read_tsc() - p.stop_requested_at;
     stop_partition(p, "stopped from another CPU: %s (took effect after %lu us)", p.stop_request_reason,
-                   delay * 1000 / microseconds_to_tsc(1000));
+                   tsc_to_microseconds(delay));
     return true;
 }
 

@@ -22,6 +22,8 @@ using x86::vmx::VmcsField;
 namespace ctl = x86::vmx;
 namespace seg = x86::segment;
 
+static_assert(x86::vmx::encoding_of(VmcsField::HostRsp) == VMCS_HOST_RSP, "vmm/vmx_entry.S writes HOST_RSP by number");
+
 VmxControls g_controls;
 
 // What Bulkhead needs from each control field, and what it takes if offered.

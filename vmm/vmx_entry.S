@@ -20,7 +20,7 @@
  * (VMfailInvalid: no current VMCS) or ZF set (VMfailValid: the VMCS's
  * VM-instruction error field says why) and vmx_run returns 1 or 2.
  */
-#define VMCS_HOST_RSP 0x6c14
+#include "arch/x86_64/asm_defs.h"
 
 /* Offsets of the registers in GuestRegisters (vmm/guest_registers.hpp). */
 #define R_RAX 0

@@ -39,6 +39,10 @@
 /* The multiboot2 loader's magic value in EAX (multiboot2 spec 3.3). */
 #define MULTIBOOT2_BOOTLOADER_MAGIC 0x36d76289
 
+/* The VMCS encoding of HOST_RSP, which vmm/vmx_entry.S writes on every entry
+   (checked against VmcsField::HostRsp in vmm/vmcs_setup.cpp). */
+#define VMCS_HOST_RSP 0x6c14
+
 /* COM1, used only for the few messages printed before C++ runs. */
 #define EARLY_SERIAL_PORT 0x3f8
 #define UART_LINE_STATUS 5

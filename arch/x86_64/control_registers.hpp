@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/cpu.hpp"
 
 namespace bulkhead::x86 {
 
@@ -33,6 +34,14 @@ inline constexpr uint64_t kLongModeActive = 1ull << 10;
 inline constexpr uint64_t kNoExecuteEnable = 1ull << 11;
 static_assert(kLongModeEnable == EFER_LME && kNoExecuteEnable == EFER_NXE);
 }  // namespace efer
+
+// GRUB (and an AP's reset state) may leave caching disabled (CR0.CD/NW) and
+// CR0.NE clear; VMXON needs NE, everything is faster with caches on, and WP
+// makes read-only pages bind the hypervisor too.
+inline void normalize_cr0() {
+    const uint64_t cr0 = read_cr0() & ~(cr0::kCacheDisable | cr0::kNotWriteThrough);
+    write_cr0(cr0 | cr0::kNumericError | cr0::kWriteProtect);
+}
 
 // XCR0, the XSAVE feature mask (SDM Vol. 1, 13.3).
 namespace xcr0 {

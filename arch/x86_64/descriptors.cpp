@@ -5,28 +5,11 @@ namespace bulkhead::x86 {
 namespace {
 
 // Segment descriptor fields (SDM Vol. 3A, 3.4.5): only what long mode checks.
-constexpr uint64_t kDescriptorAccessed = 1ull << 40;
-constexpr uint64_t kDescriptorWritableOrReadable = 1ull << 41;
-constexpr uint64_t kDescriptorExecutable = 1ull << 43;
-constexpr uint64_t kDescriptorCodeOrData = 1ull << 44;
-constexpr uint64_t kDescriptorPresent = 1ull << 47;
-constexpr uint64_t kDescriptorLongMode = 1ull << 53;
-constexpr uint64_t kDescriptorDefaultSize32 = 1ull << 54;
-constexpr uint64_t kDescriptorGranularity4K = 1ull << 55;
-constexpr uint64_t kDescriptorLimitLow = 0xffff;
-constexpr uint64_t kDescriptorLimitHigh = 0xfull << 48;
 constexpr uint64_t kDescriptorTypeTssAvailable = 0x9ull << 40;
 // Where a system descriptor keeps its base address (SDM Vol. 3A, 3.4.5, 8.2.3).
 constexpr unsigned kBaseLowShift = 16, kBaseLowBits = 24;
 constexpr unsigned kBaseHighShift = 56, kBaseHighBits = 8;
 constexpr uint64_t kLimitLowMask = 0xffff;
-
-constexpr uint64_t kCodeDescriptor = kDescriptorAccessed | kDescriptorWritableOrReadable | kDescriptorExecutable |
-                                     kDescriptorCodeOrData | kDescriptorPresent | kDescriptorLongMode |
-                                     kDescriptorGranularity4K | kDescriptorLimitLow | kDescriptorLimitHigh;
-constexpr uint64_t kDataDescriptor = kDescriptorAccessed | kDescriptorWritableOrReadable | kDescriptorCodeOrData |
-                                     kDescriptorPresent | kDescriptorDefaultSize32 | kDescriptorGranularity4K |
-                                     kDescriptorLimitLow | kDescriptorLimitHigh;
 
 constexpr uint8_t kGateInterruptPresent = 0x8E;   // present, DPL 0, 64-bit interrupt gate
 
@@ -108,8 +91,8 @@ const char* exception_mnemonic(uint64_t vector) {
 void load_descriptor_tables(CpuDescriptorTables& tables, const IstStacks& stacks) {
     uint64_t* gdt = tables.gdt;
     gdt[0] = 0;
-    gdt[kKernelCodeSelector / 8] = kCodeDescriptor;
-    gdt[kKernelDataSelector / 8] = kDataDescriptor;
+    gdt[kKernelCodeSelector / 8] = kFlatCode64Descriptor;
+    gdt[kKernelDataSelector / 8] = kFlatDataDescriptor;
     for (unsigned i = 0; i < kIstStackCount; ++i) tables.tss.ist[i] = stacks.top[i];
     tables.tss.io_map_base = sizeof(TaskStateSegment);   // no I/O permission bitmap
     set_tss_descriptor(&gdt[kTssSelector / 8], &tables.tss);

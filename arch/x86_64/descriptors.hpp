@@ -16,6 +16,31 @@ inline constexpr uint16_t kKernelCodeSelector = SELECTOR_CODE64;
 inline constexpr uint16_t kKernelDataSelector = SELECTOR_DATA;
 inline constexpr uint16_t kTssSelector = 0x18;
 
+// Segment descriptor fields (SDM Vol. 3A, 3.4.5): only what long mode and
+// the APs' way into it check.
+inline constexpr uint64_t kDescriptorAccessed = 1ull << 40;
+inline constexpr uint64_t kDescriptorWritableOrReadable = 1ull << 41;
+inline constexpr uint64_t kDescriptorExecutable = 1ull << 43;
+inline constexpr uint64_t kDescriptorCodeOrData = 1ull << 44;
+inline constexpr uint64_t kDescriptorPresent = 1ull << 47;
+inline constexpr uint64_t kDescriptorLongMode = 1ull << 53;
+inline constexpr uint64_t kDescriptorDefaultSize32 = 1ull << 54;
+inline constexpr uint64_t kDescriptorGranularity4K = 1ull << 55;
+inline constexpr uint64_t kDescriptorLimitLow = 0xffff;
+inline constexpr uint64_t kDescriptorLimitHigh = 0xfull << 48;
+
+inline constexpr uint64_t kFlatCode64Descriptor = kDescriptorAccessed | kDescriptorWritableOrReadable |
+                                                  kDescriptorExecutable | kDescriptorCodeOrData | kDescriptorPresent |
+                                                  kDescriptorLongMode | kDescriptorGranularity4K |
+                                                  kDescriptorLimitLow | kDescriptorLimitHigh;
+inline constexpr uint64_t kFlatDataDescriptor = kDescriptorAccessed | kDescriptorWritableOrReadable |
+                                                kDescriptorCodeOrData | kDescriptorPresent | kDescriptorDefaultSize32 |
+                                                kDescriptorGranularity4K | kDescriptorLimitLow | kDescriptorLimitHigh;
+inline constexpr uint64_t kFlatCode32Descriptor = kDescriptorAccessed | kDescriptorWritableOrReadable |
+                                                  kDescriptorExecutable | kDescriptorCodeOrData | kDescriptorPresent |
+                                                  kDescriptorDefaultSize32 | kDescriptorGranularity4K |
+                                                  kDescriptorLimitLow | kDescriptorLimitHigh;
+
 inline constexpr unsigned kIdtVectors = 256;
 inline constexpr unsigned kFirstExternalVector = 32;
 
