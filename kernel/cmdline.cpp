@@ -82,6 +82,7 @@ constexpr NamedValue<SelfTest> kSelfTestNames[] = {
     {"write-text", SelfTest::WriteText},
     {"exec-data", SelfTest::ExecData},
     {"stack-guard", SelfTest::StackGuard},
+    {"ap-stack-guard", SelfTest::ApStackGuard},
     {"triple-fault", SelfTest::TripleFault},
 };
 

@@ -10,7 +10,7 @@
 //                            baud: decimal that divides 115200 exactly
 //   loglevel=error|warn|info|debug
 //   on_exit=stay|poweroff|emulator
-//   selftest=none|write-text|exec-data|stack-guard|triple-fault
+//   selftest=none|write-text|exec-data|stack-guard|ap-stack-guard|triple-fault
 //
 // Nothing here is fatal: a typo on the command line must not stop the machine
 // from booting. Problems are reported through a callback and the affected
@@ -30,7 +30,7 @@ inline constexpr uint64_t kMaxIoPort = 0xffff;
 enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
 enum class OnExit : uint8_t { Stay, PowerOff, Emulator };
 // Deliberate faults used by end-to-end tests to prove protections work.
-enum class SelfTest : uint8_t { None, WriteText, ExecData, StackGuard, TripleFault };
+enum class SelfTest : uint8_t { None, WriteText, ExecData, StackGuard, ApStackGuard, TripleFault };
 
 // A partition's time slice: long enough that switching costs little, short
 // enough that a partition sharing the CPU with a spinning one still gets to

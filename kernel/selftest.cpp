@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "kernel/log.hpp"
 #include "kernel/run_end.hpp"
+#include "kernel/smp.hpp"
 
 namespace bulkhead {
 
@@ -44,7 +45,23 @@ void triple_fault() {
     asm volatile("lidt %0\n ud2" ::"m"(empty_idt));
 }
 
+// Runs on every CPU; the second one overflows its own stack.
+void overflow_on_second_cpu(size_t cpu) {
+    if (cpu == 1) log_info("selftest reached depth %lu on cpu 1", overflow_stack(0));
+}
+
 }  // namespace
+
+void run_selftest_on_other_cpus(SelfTest test) {
+    if (test != SelfTest::ApStackGuard) return;
+    if (online_cpu_count() < 2) {
+        log_error("selftest %s needs a second CPU (Bochs: cpu: count=2)", to_string(test));
+        end_run(RunStatus::Failure);
+    }
+    run_on_all_cpus(overflow_on_second_cpu);
+    log_error("selftest %s did not fault: protection missing", to_string(test));
+    end_run(RunStatus::Failure);
+}
 
 void run_selftest(SelfTest test) {
     if (test == SelfTest::None) return;
@@ -55,6 +72,7 @@ void run_selftest(SelfTest test) {
         case SelfTest::WriteText: write_to_text(); break;
         case SelfTest::ExecData: execute_data(); break;
         case SelfTest::StackGuard: log_info("selftest reached depth %lu", overflow_stack(0)); break;
+        case SelfTest::ApStackGuard: return;   // needs the other CPUs: run_selftest_on_other_cpus
         case SelfTest::TripleFault: triple_fault(); break;
     }
     log_error("selftest %s did not fault: protection missing", to_string(test));

@@ -8,7 +8,10 @@
 
 namespace bulkhead {
 
-// Does nothing for SelfTest::None; otherwise never returns normally.
+// Does nothing for SelfTest::None; otherwise never returns normally. The
+// tests that need the other CPUs only announce themselves here and run in
+// run_selftest_on_other_cpus(), once those are up.
 void run_selftest(SelfTest test);
+void run_selftest_on_other_cpus(SelfTest test);
 
 }  // namespace bulkhead

@@ -5,6 +5,7 @@
 #include "arch/x86_64/descriptors.hpp"
 #include "arch/x86_64/paging.hpp"
 #include "drivers/local_apic.hpp"
+#include "kernel/format.hpp"
 #include "kernel/lib/string.hpp"
 #include "kernel/log.hpp"
 #include "arch/x86_64/madt_tables.hpp"
@@ -12,6 +13,7 @@
 #include "kernel/memory.hpp"
 #include "kernel/platform.hpp"
 #include "kernel/smp_layout.h"
+#include "kernel/stacks.hpp"
 #include "kernel/stack_layout.h"
 #include "kernel/tsc.hpp"
 #include "vmm/vmx_root.hpp"
@@ -76,11 +78,6 @@ const x86::VmxCapabilities* g_caps = nullptr;
 // The local APIC's mode and address are the same on every CPU; each CPU's
 // accesses reach its own APIC.
 LocalApic g_apic;
-
-// HLT with interrupts enabled for exactly that instruction: STI's one-
-// instruction delay means a kick that arrives between the caller's check and
-// the HLT still wakes it (no lost wake-up). Interrupts are off again after.
-void idle_until_kicked() { asm volatile("sti\n hlt\n cli" ::: "memory"); }
 
 void wait_microseconds(uint64_t us) {
     const uint64_t end = x86::read_tsc() + microseconds_to_tsc(us);
@@ -178,7 +175,7 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
     // do it, report back and kick the boot CPU.
     uint64_t seen = 0;
     for (;;) {
-        while (__atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE) == seen) idle_until_kicked();
+        while (__atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE) == seen) wait_for_kick();
         seen = __atomic_load_n(&g_work_generation, __ATOMIC_ACQUIRE);
         g_work(index);
         __atomic_add_fetch(&g_work_done, 1, __ATOMIC_RELEASE);
@@ -244,23 +241,39 @@ size_t start_application_processors(const x86::VmxCapabilities& caps, const Boot
 
 size_t online_cpu_count() { return g_cpu_count; }
 
-void run_on_all_cpus(void (*work)(size_t cpu_index), void (*boot_cpu_waiting)()) {
+// An AP's stack block: [guard][kernel stack] then, per IST stack, [guard][stack].
+bool name_ap_stack_guard(uint64_t address, char* out, size_t capacity) {
+    for (size_t index = 1; index < g_cpu_count; ++index) {
+        const PerCpu& cpu = g_cpus[index];
+        if (address - cpu.stack_block < kGuard) {
+            format(out, capacity, "cpu %zu's kernel stack", index);
+            return true;
+        }
+        uint64_t guard = kernel_stack_top(cpu);
+        for (unsigned i = 0; i < x86::kIstStackCount; ++i, guard += kGuard + IST_STACK_SIZE) {
+            if (address - guard < kGuard) {
+                format(out, capacity, "cpu %zu's %s", index, ist_stack_name(i));
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// HLT with interrupts enabled for exactly that instruction: STI's one-
+// instruction delay means a kick that arrives between the caller's check and
+// the HLT still wakes it (no lost wake-up). Interrupts are off again after.
+void wait_for_kick() { asm volatile("sti\n hlt\n cli" ::: "memory"); }
+
+void run_on_all_cpus(void (*work)(size_t cpu_index)) {
     __atomic_store_n(&g_work_done, 0, __ATOMIC_RELAXED);
     g_work = work;
     __atomic_add_fetch(&g_work_generation, 1, __ATOMIC_RELEASE);
     for (size_t cpu = 1; cpu < g_cpu_count; ++cpu) kick_cpu(cpu);
     work(0);
-    // Wait for the others: in HLT, woken by their kicks, unless there is
-    // something to watch meanwhile (the run limit), which needs the CPU.
+    // Wait for the others in HLT, woken by their kicks.
     const size_t others = g_cpu_count - 1;
-    while (__atomic_load_n(&g_work_done, __ATOMIC_ACQUIRE) != others) {
-        if (boot_cpu_waiting != nullptr) {
-            boot_cpu_waiting();
-            x86::pause();
-        } else {
-            idle_until_kicked();
-        }
-    }
+    while (__atomic_load_n(&g_work_done, __ATOMIC_ACQUIRE) != others) wait_for_kick();
 }
 
 void kick_cpu(size_t cpu_index) {

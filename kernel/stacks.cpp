@@ -11,6 +11,12 @@ x86::CpuDescriptorTables g_boot_cpu_tables;
 
 x86::CpuDescriptorTables& boot_cpu_descriptor_tables() { return g_boot_cpu_tables; }
 
+const char* ist_stack_name(unsigned index) {
+    static constexpr const char* kIstNames[x86::kIstStackCount] = {"NMI stack", "double-fault stack",
+                                                                   "machine-check stack"};
+    return index < x86::kIstStackCount ? kIstNames[index] : "?";
+}
+
 GuardPages stack_guard_pages() {
     static constexpr const char* kIstNames[x86::kIstStackCount] = {"the NMI stack", "the double-fault stack",
                                                                    "the machine-check stack"};

@@ -31,6 +31,9 @@ struct GuardPages {
 };
 GuardPages stack_guard_pages();
 
+// "NMI stack", "double-fault stack", ... by interrupt-stack-table index.
+const char* ist_stack_name(unsigned index);
+
 // Stack tops for the interrupt stack table of the boot CPU, and its GDT/TSS.
 x86::IstStacks boot_cpu_ist_stacks();
 x86::CpuDescriptorTables& boot_cpu_descriptor_tables();

@@ -32,6 +32,9 @@ void explain_guard_page_hit(uint64_t fault_address) {
     for (size_t i = 0; i < guards.count; ++i)
         if (fault_address - guards.address[i] < STACK_GUARD_SIZE)
             log_error("  the fault address is in the guard page of %s: stack overflow", guards.name[i]);
+    char ap_stack[64];
+    if (name_ap_stack_guard(fault_address, ap_stack, sizeof ap_stack))
+        log_error("  the fault address is in the guard page of %s: stack overflow", ap_stack);
 }
 
 [[noreturn]] void fatal_exception(const TrapFrame& f) {

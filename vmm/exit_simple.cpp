@@ -6,6 +6,7 @@
 #include "vmm/exit_handlers.hpp"
 #include "vmm/hypercall.hpp"
 #include "vmm/partition.hpp"
+#include "vmm/partition_control.hpp"
 #include "vmm/partitions.hpp"
 #include "vmm/vmcs.hpp"
 #include "kernel/smp.hpp"
@@ -26,9 +27,7 @@ ExitAction handle_hlt(ExitContext& exit) {
 
 // The VMX-preemption timer ran out: the partition's time slice is over. It
 // stays ready and waits for its next turn.
-ExitAction handle_preemption_timer(ExitContext& exit) {
-    return carry_out_requests(exit.partition) ? ExitAction::Stop : ExitAction::Yield;
-}
+ExitAction handle_preemption_timer(ExitContext&) { return ExitAction::Yield; }
 
 ExitAction handle_vmcall(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
@@ -36,7 +35,8 @@ ExitAction handle_vmcall(ExitContext& exit) {
     // registers are whatever they were, so ignore them.
     const uint64_t mask = guest_in_64bit_mode() ? ~0ull : kLow32Bits;
     Partition& p = exit.partition;
-    HypercallContext context{p.memory(), p.uart, print_partition_line, &p, p.id, p.config.name};
+    HypercallContext context{p.memory(),  p.uart, print_partition_line, &p, p.id, p.config.name,
+                             p.config.control ? &control_plane() : nullptr};
     const HypercallResult r =
         handle_hypercall(regs[Gpr::Rax] & mask, regs[Gpr::Rdi] & mask, regs[Gpr::Rsi] & mask, regs[Gpr::Rdx] & mask, context);
     ++p.counters.hypercalls;
@@ -85,11 +85,11 @@ ExitAction handle_entry_failure(ExitContext& exit) {
 
 // Host interrupts stay masked in the hypervisor; one that arrives while a
 // guest runs makes it exit and is acknowledged by the exit. The only one
-// Bulkhead sends is another CPU's kick: it carries a request (stop this
-// partition) that the partition's own CPU carries out here.
+// Bulkhead sends is a kick: a request (pause, stop, restart ...) waits for
+// this CPU. Leave the guest so the scheduler can carry it out.
 ExitAction handle_external_interrupt(ExitContext& exit) {
     acknowledge_interrupt();
-    return carry_out_requests(exit.partition) ? ExitAction::Stop : ExitAction::Resume;
+    return has_pending_request(exit.partition) ? ExitAction::Yield : ExitAction::Resume;
 }
 
 // With an empty exception bitmap only NMIs exit here: the NMI was the host's,

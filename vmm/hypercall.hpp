@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/control_plane.hpp"
 #include "vmm/guest_loader.hpp"
 #include "vmm/virtual_uart.hpp"
 
@@ -26,6 +27,9 @@ struct HypercallContext {
     void* sink_context;
     uint32_t partition_id;
     const char* partition_name;
+    // The control calls reach the partitions through this; null for a
+    // partition without the control capability (its calls are refused).
+    const ControlPlane* control = nullptr;
 };
 
 enum class HypercallAction : uint8_t { Resume, Yield, Exit };

@@ -13,19 +13,12 @@
 #include "vmm/guest_loader.hpp"
 #include "vmm/guest_registers.hpp"
 #include "vmm/partition_config.hpp"
+#include "vmm/partition_lifecycle.hpp"
 #include "vmm/virtual_uart.hpp"
 
 namespace bulkhead {
 
 struct Partition;
-
-enum class PartitionState : uint8_t {
-    Ready,     // can run
-    Halted,    // executed HLT; nothing can wake it yet (no virtual interrupts)
-    Exited,    // reported a status (hypercall exit or the test-exit port)
-    Stopped,   // stopped by the hypervisor: a fault, an isolation breach, a bad entry
-};
-const char* to_string(PartitionState state);
 
 inline constexpr unsigned kMaxRestarts = 3;
 inline constexpr size_t kStopReasonCapacity = 192;
@@ -80,16 +73,23 @@ struct Partition {
     GuestEntryState entry;
     VirtualUart uart;
 
-    // A stop asked for by another CPU (request_stop), the reason, and when.
-    volatile bool stop_requested;
-    bool stopped_on_request;     // such a stop is deliberate: never restarted
-    const char* stop_request_reason;
-    uint64_t stop_requested_at;
+    // A control request (pause, stop, restart, ...) waiting for the
+    // partition's own CPU, which alone changes its state
+    // (vmm/partition_control.cpp): who asked, and when.
+    volatile uint8_t pending_request;   // kNoRequest, kRequestBeingWritten or a ControlOp
+    const Partition* requested_by;      // null: the hypervisor itself (the run limit)
+    const char* request_reason;         // the hypervisor's reason
+    uint64_t requested_at;
+    bool stopped_on_request;            // such a stop is deliberate: never restarted
 
     PartitionState state;
     uint64_t exit_status;
     char stop_reason[kStopReasonCapacity];
-    unsigned restarts;
+    unsigned restarts;                  // after faults (on_fault=restart), limited
+    unsigned starts;                    // every start and restart, for the control plane
+    uint64_t started_at;                // TSC at the last start
+    uint64_t finished_at;               // TSC when it last stopped, exited or halted; 0 while live
+    uint64_t cpu_ticks;                 // TSC ticks on its CPU, guest and exit handling
     ExitCounters counters;
 
     // The guest's RAM through the hypervisor's identity map.

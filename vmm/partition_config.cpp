@@ -119,8 +119,8 @@ class Message {
 
 // ---- The keys ----
 
-enum class Key : uint8_t { Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline };
-constexpr size_t kKeyCount = 9;
+enum class Key : uint8_t { Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline, Start, Control };
+constexpr size_t kKeyCount = 11;
 
 struct KeyInfo {
     const char* name;
@@ -130,7 +130,8 @@ struct KeyInfo {
 // Indexed by Key. The order is also the order values are checked in.
 constexpr KeyInfo kKeys[kKeyCount] = {
     {"name", true},      {"image", true},  {"memory", true},        {"cpu", false},     {"weight", false},
-    {"on_fault", false}, {"expect", false}, {"unassigned_io", false}, {"cmdline", false},
+    {"on_fault", false}, {"expect", false}, {"unassigned_io", false}, {"cmdline", false}, {"start", false},
+    {"control", false},
 };
 
 constexpr size_t index_of(Key key) { return static_cast<size_t>(key); }
@@ -167,6 +168,16 @@ constexpr NamedValue<Expectation> kExpectationNames[] = {
 constexpr NamedValue<UnassignedIo> kUnassignedIoNames[] = {
     {"stop", UnassignedIo::Stop},
     {"ignore", UnassignedIo::Ignore},
+};
+
+constexpr NamedValue<StartMode> kStartNames[] = {
+    {"boot", StartMode::Boot},
+    {"manual", StartMode::Manual},
+};
+
+constexpr NamedValue<bool> kYesNoNames[] = {
+    {"yes", true},
+    {"no", false},
 };
 
 template <typename T, size_t N>
@@ -592,6 +603,8 @@ PartitionConfig default_partition() {
     config.on_fault = OnFault::Stop;
     config.expect = Expectation::Pass;
     config.unassigned_io = UnassignedIo::Stop;
+    config.start = StartMode::Boot;
+    config.control = false;
     return config;
 }
 
@@ -625,6 +638,8 @@ bool check_values(const ParseState& state, const EntryWords& words, const Label&
                 good = check_choice(kUnassignedIoNames, value, config.unassigned_io, detail);
                 break;
             case Key::Cmdline: good = check_cmdline(value, config.cmdline, detail); break;
+            case Key::Start: good = check_choice(kStartNames, value, config.start, detail); break;
+            case Key::Control: good = check_choice(kYesNoNames, value, config.control, detail); break;
         }
         if (!good) {
             start_key_diagnostic(message, label, key);
@@ -714,6 +729,22 @@ bool check_free_memory(const ParseState& state, uint64_t size, Message& message)
     return false;
 }
 
+// The control capability goes to one partition at most: two could fight
+// over the same partitions, and the one to trust would be unclear.
+bool check_single_control(const ParseState& state, const Label& label, const PartitionConfig& config,
+                          Message& message) {
+    if (!config.control) return true;
+    for (size_t i = 0; i < state.out.count; ++i) {
+        if (!state.out.partitions[i].control) continue;
+        start_key_diagnostic(message, label, Key::Control);
+        message.append("partition '");
+        message.append(state.out.partitions[i].name);
+        message.append("' already has the control capability (one partition at most)");
+        return false;
+    }
+    return true;
+}
+
 bool check_resources(const ParseState& state, const EntryWords& words, const Label& label,
                      const PartitionConfig& config, Message& message) {
     Message detail;
@@ -773,7 +804,7 @@ bool parse_entry(ParseState& state, const char* text, size_t line, PartitionConf
 
     return !report_word_problem(words, label, message) && !report_missing_key(words, label, message) &&
            check_values(state, words, label, duplicate_of, config, message) &&
-           check_resources(state, words, label, config, message);
+           check_single_control(state, label, config, message) && check_resources(state, words, label, config, message);
 }
 
 void handle_line(ParseState& state, const Line& line) {
@@ -836,5 +867,6 @@ bool find_config_module(const char* const* module_cmdlines, size_t count, size_t
 const char* to_string(OnFault on_fault) { return name_of(kOnFaultNames, on_fault); }
 const char* to_string(Expectation expect) { return name_of(kExpectationNames, expect); }
 const char* to_string(UnassignedIo unassigned_io) { return name_of(kUnassignedIoNames, unassigned_io); }
+const char* to_string(StartMode start) { return name_of(kStartNames, start); }
 
 }  // namespace bulkhead

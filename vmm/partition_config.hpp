@@ -56,6 +56,9 @@ enum class Expectation : uint8_t { Pass, Fault, Any };
 // A write to an I/O port the partition was not given. Reads of such a port
 // always return all-ones, like an empty bus.
 enum class UnassignedIo : uint8_t { Stop, Ignore };
+// When the partition starts: with the others at boot, or only when the
+// control partition (or the monitor) starts it.
+enum class StartMode : uint8_t { Boot, Manual };
 
 struct PartitionConfig {
     char name[kMaxPartitionNameLength + 1];  // NUL-terminated, [a-z0-9_-]
@@ -69,6 +72,8 @@ struct PartitionConfig {
     Expectation expect;
     UnassignedIo unassigned_io;
     char cmdline[kMaxGuestCmdlineLength + 1];  // NUL-terminated, "" by default
+    StartMode start;
+    bool control;           // may use the control hypercalls (one partition at most)
 };
 
 struct ConfigInputs {
@@ -119,5 +124,6 @@ bool find_config_module(const char* const* module_cmdlines, size_t count, size_t
 const char* to_string(OnFault on_fault);
 const char* to_string(Expectation expect);
 const char* to_string(UnassignedIo unassigned_io);
+const char* to_string(StartMode start);
 
 }  // namespace bulkhead

@@ -1,10 +1,11 @@
-// Building the partitions from the configuration, running them in turns on
-// the boot CPU, and the end-of-run summary.
+// Building the partitions from the configuration, handing them to the
+// scheduler on every CPU (vmm/scheduler.cpp), and the end-of-run summary.
 //
 // Life of a partition: configured (vmm/partition_config.cpp checks every line
 // first) -> built here (memory, EPT, bitmaps, image, VMCS) -> Ready -> runs
-// until it halts, yields, exits or is stopped -> the summary compares the
-// outcome with what the configuration expected.
+// until it halts, yields, exits or is stopped (vmm/partition_lifecycle.hpp has
+// every state) -> the summary compares the outcome with what the
+// configuration expected.
 #include "vmm/partitions.hpp"
 
 #include "arch/x86_64/control_registers.hpp"
@@ -21,6 +22,8 @@
 #include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
 #include "vmm/partition.hpp"
+#include "vmm/partition_table.hpp"
+#include "vmm/scheduler.hpp"
 #include "vmm/vmcs.hpp"
 #include "vmm/vmcs_setup.hpp"
 #include "vmm/vmx_bitmaps.hpp"
@@ -33,11 +36,7 @@ namespace {
 constexpr uint64_t kFramesPer2M = 512;
 constexpr uint64_t kXcr0ResetValue = 1;   // x87 state only, as after RESET
 
-constexpr uint64_t kMicrosecondsPerMillisecond = 1000;
-constexpr uint64_t kMaxTimerValue = 0xffffffff;   // the timer field is 32 bits wide
-
 Partition g_partitions[kMaxPartitions];
-uint32_t g_slice_timer_value = 0;   // the VMX-preemption timer's start value for a slice
 size_t g_partition_count = 0;
 size_t g_refused_partitions = 0;   // rejected by the configuration or failed to build
 const x86::VmxCapabilities* g_caps = nullptr;
@@ -95,19 +94,6 @@ void reset_vcpu(Partition& p) {
     p.uart.reset();
 }
 
-// Copies the pristine image into the partition's memory and sets up its
-// VMCS: the same steps at creation and at every restart.
-bool load_and_reset(Partition& p) {
-    const LoadResult r = load_guest_image(p.image, p.image_size, p.memory(), p.config.cmdline, p.entry, p.image_kind);
-    if (r.error != LoadError::None) {
-        log_error("partition '%s': image refused: %s (detail %u)", p.config.name, to_string(r.error), r.detail);
-        return false;
-    }
-    reset_vcpu(p);
-    setup_vmcs(p, p.entry);
-    return true;
-}
-
 bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, const BootInfo& boot) {
     p.id = id;
     p.config = config;
@@ -130,9 +116,14 @@ bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, c
     if (!load_and_reset(p)) return false;
     // Built on the boot CPU, run on its own: VMCLEAR lets another CPU load it.
     x86::vmx::vmclear(p.vmcs);
-    p.state = PartitionState::Ready;
-    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u, weight %u", config.name,
-             p.image_kind, config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu, config.weight);
+    p.state = PartitionState::NotStarted;
+    if (config.start == StartMode::Boot) {
+        mark_started(p);
+        p.state = PartitionState::Ready;
+    }
+    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u, weight %u%s%s", config.name,
+             p.image_kind, config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu, config.weight,
+             config.control ? ", control" : "", config.start == StartMode::Manual ? ", started on request" : "");
     return true;
 }
 
@@ -175,170 +166,6 @@ bool read_configuration(const BootInfo& boot, ParsedConfig& parsed) {
     return true;
 }
 
-// ---- running ----------------------------------------------------------------
-
-// State VMX does not switch, swapped by hand when partitions change.
-void save_unswitched(Partition& p, bool xsave) {
-    UnswitchedGuestState& u = p.vcpu.unswitched;
-    u.star = x86::read_msr(x86::Msr::Star);
-    u.lstar = x86::read_msr(x86::Msr::Lstar);
-    u.cstar = x86::read_msr(x86::Msr::Cstar);
-    u.syscall_mask = x86::read_msr(x86::Msr::SyscallMask);
-    u.kernel_gs_base = x86::read_msr(x86::Msr::KernelGsBase);
-    if (xsave) u.xcr0 = x86::read_xcr0();
-}
-
-void load_unswitched(const Partition& p, bool xsave) {
-    const UnswitchedGuestState& u = p.vcpu.unswitched;
-    x86::write_msr(x86::Msr::Star, u.star);
-    x86::write_msr(x86::Msr::Lstar, u.lstar);
-    x86::write_msr(x86::Msr::Cstar, u.cstar);
-    x86::write_msr(x86::Msr::SyscallMask, u.syscall_mask);
-    x86::write_msr(x86::Msr::KernelGsBase, u.kernel_gs_base);
-    if (xsave) x86::write_xcr0(u.xcr0);
-}
-
-bool host_has_xsave() { return (x86::read_cr4() & x86::cr4::kOsxsave) != 0; }
-
-void report_stop(Partition& p) {
-    p.uart.flush(print_partition_line, &p);
-    log_error("partition '%s' stopped: %s", p.config.name, p.stop_reason);
-}
-
-// Drops the CPU's cached translations of the partition's previous life: its
-// guest-physical ones (tagged by EPTP) and its linear ones (tagged by VPID).
-void flush_cached_translations(const Partition& p) {
-    const bool single_ept = g_caps->ept_vpid.has(x86::EptVpidCapability::kInveptSingleContext);
-    const bool single_vpid = g_caps->ept_vpid.has(x86::EptVpidCapability::kInvvpidSingleContext);
-    x86::vmx::invept(single_ept ? x86::vmx::InveptType::SingleContext : x86::vmx::InveptType::AllContexts, p.eptp);
-    x86::vmx::invvpid(single_vpid ? x86::vmx::InvvpidType::SingleContext : x86::vmx::InvvpidType::AllContexts,
-                      p.vpid);
-}
-
-// After a stop: start again from the pristine image if the configuration
-// asks for it and the partition has not used up its restarts.
-void maybe_restart(Partition& p) {
-    if (p.config.on_fault != OnFault::Restart || p.stopped_on_request) return;
-    if (p.restarts == kMaxRestarts) {
-        log_error("partition '%s': restart limit (%u) reached; it stays stopped", p.config.name, kMaxRestarts);
-        return;
-    }
-    ++p.restarts;
-    log_info("partition '%s': restarting from its pristine image (restart %u of %u)", p.config.name, p.restarts,
-             kMaxRestarts);
-    if (!load_and_reset(p)) return;
-    flush_cached_translations(p);
-    p.state = PartitionState::Ready;
-}
-
-// Runs one partition until it leaves the CPU: vmx_run() returns only when an
-// exit handler said Yield or Stop (or the VM entry itself failed).
-void run_until_it_yields(Partition& p) {
-    if (carry_out_requests(p)) {
-        report_stop(p);
-        return;
-    }
-    const bool xsave = host_has_xsave();
-    if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
-    if (!p.vcpu.launched) write_host_state();   // this CPU's tables, whichever CPU built the VMCS
-    load_unswitched(p, xsave);
-    // A fresh slice: the timer counts down from here (and, when the CPU saves
-    // it on exit, keeps counting across the exits the guest takes meanwhile).
-    // A partition's weight is the number of slices it gets per turn.
-    if (g_slice_timer_value != 0) {
-        const uint64_t ticks = uint64_t{g_slice_timer_value} * p.config.weight;
-        vmcs::write(x86::vmx::VmcsField::PreemptionTimerValue, ticks < kMaxTimerValue ? ticks : kMaxTimerValue);
-    }
-    const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
-    if (result != VmRunResult::Left) {
-        stop_partition(p, "%s failed: %s", p.vcpu.launched ? "VMRESUME" : "VMLAUNCH",
-                       result == VmRunResult::FailValid
-                           ? x86::vmx::to_string(static_cast<x86::vmx::VmInstructionError>(
-                                 vmcs::read(x86::vmx::VmcsField::VmInstructionError)))
-                           : "no current VMCS");
-    }
-    save_unswitched(p, xsave);
-    if (p.state == PartitionState::Stopped) {
-        report_stop(p);
-        maybe_restart(p);
-    }
-}
-
-// Round robin over this CPU's partitions that can run, starting after the
-// last one.
-Partition* next_ready(size_t cpu, size_t& cursor) {
-    for (size_t step = 1; step <= g_partition_count; ++step) {
-        const size_t index = (cursor + step) % g_partition_count;
-        if (g_partitions[index].config.cpu == cpu && g_partitions[index].state == PartitionState::Ready) {
-            cursor = index;
-            return &g_partitions[index];
-        }
-    }
-    return nullptr;
-}
-
-// The timer ticks once every 2^rate TSC ticks (IA32_VMX_MISC[4:0]).
-void set_up_time_slices(const SchedulerSettings& settings) {
-    if (!preemption_timer_enabled()) {
-        log_warn("scheduler: no VMX-preemption timer: a partition keeps the CPU until it halts, yields or stops");
-        return;
-    }
-    uint64_t value = microseconds_to_tsc(settings.slice_us) >> g_caps->preemption_timer_rate;
-    if (value == 0) value = 1;
-    if (value > kMaxTimerValue) value = kMaxTimerValue;
-    g_slice_timer_value = static_cast<uint32_t>(value);
-    log_info("scheduler: round robin on each CPU, %u us slices (VMX-preemption timer %u%s)", settings.slice_us,
-             g_slice_timer_value, preemption_timer_saved_on_exit() ? ", kept across exits" : ", restarted at every entry");
-}
-
-// The run limit: whatever still wants the CPU after it is stopped, so that
-// even a partition that never ends cannot keep the run from ending.
-void stop_partitions_past_the_limit(size_t cpu, uint64_t limit_ms) {
-    for (size_t i = 0; i < g_partition_count; ++i) {
-        Partition& p = g_partitions[i];
-        if (p.config.cpu != cpu || p.state != PartitionState::Ready) continue;
-        stop_partition(p, "still running when the run limit (%lu ms) was reached", limit_ms);
-        report_stop(p);
-    }
-}
-
-SchedulerSettings g_settings{};
-uint64_t g_run_start = 0;
-
-// One CPU's scheduler: its own partitions (config cpu=), round robin, until
-// none of them can run. Runs on every online CPU at once.
-bool run_limit_reached() {
-    return g_settings.run_limit_ms != 0 &&
-           x86::read_tsc() - g_run_start >= microseconds_to_tsc(g_settings.run_limit_ms * kMicrosecondsPerMillisecond);
-}
-
-// The boot CPU, once its own partitions are done, enforces the run limit on
-// the other CPUs from outside: it asks each of their partitions to stop.
-void enforce_run_limit_elsewhere() {
-    static bool requested = false;
-    if (requested || !run_limit_reached()) return;
-    requested = true;
-    for (size_t i = 0; i < g_partition_count; ++i) {
-        Partition& p = g_partitions[i];
-        if (p.config.cpu != 0 && p.state == PartitionState::Ready) request_stop(p, "the run limit was reached");
-    }
-}
-
-void run_cpu(size_t cpu) {
-    size_t cursor = g_partition_count - 1;
-    for (;;) {
-        // CPU 0 enforces the run limit on its own partitions here; the other
-        // CPUs' partitions are stopped by CPU 0 (enforce_run_limit_elsewhere).
-        if (cpu == 0 && run_limit_reached()) {
-            stop_partitions_past_the_limit(cpu, g_settings.run_limit_ms);
-            return;
-        }
-        Partition* p = next_ready(cpu, cursor);
-        if (p == nullptr) return;
-        run_until_it_yields(*p);
-    }
-}
-
 // ---- the summary --------------------------------------------------------------
 
 bool met_expectation(const Partition& p) {
@@ -371,6 +198,8 @@ void describe_outcome(const Partition& p, char* out, size_t capacity) {
         case PartitionState::Stopped: format(out, capacity, "stopped: %s", p.stop_reason); break;
         case PartitionState::Halted: format(out, capacity, "halted without reporting a status"); break;
         case PartitionState::Ready: format(out, capacity, "never finished"); break;
+        case PartitionState::Paused: format(out, capacity, "paused when the run ended"); break;
+        case PartitionState::NotStarted: format(out, capacity, "never started"); break;
     }
 }
 
@@ -398,21 +227,41 @@ void print_partition_line(void* partition, const char* line, size_t length) {
     log_partition_line(static_cast<Partition*>(partition)->config.name, line, length);
 }
 
-void request_stop(Partition& p, const char* reason) {
-    p.stop_request_reason = reason;
-    p.stop_requested_at = x86::read_tsc();
-    __atomic_store_n(&p.stop_requested, true, __ATOMIC_RELEASE);
-    kick_cpu(p.config.cpu);
+size_t partition_count() { return g_partition_count; }
+
+Partition& partition_at(size_t index) { return g_partitions[index]; }
+
+// The same steps at creation and at every restart.
+bool load_and_reset(Partition& p) {
+    const LoadResult r = load_guest_image(p.image, p.image_size, p.memory(), p.config.cmdline, p.entry, p.image_kind);
+    if (r.error != LoadError::None) {
+        log_error("partition '%s': image refused: %s (detail %u)", p.config.name, to_string(r.error), r.detail);
+        return false;
+    }
+    reset_vcpu(p);
+    setup_vmcs(p, p.entry);
+    return true;
 }
 
-bool carry_out_requests(Partition& p) {
-    if (!__atomic_load_n(&p.stop_requested, __ATOMIC_ACQUIRE)) return false;
-    p.stop_requested = false;
-    p.stopped_on_request = true;
-    const uint64_t delay = x86::read_tsc() - p.stop_requested_at;
-    stop_partition(p, "stopped from another CPU: %s (took effect after %lu us)", p.stop_request_reason,
-                   tsc_to_microseconds(delay));
-    return true;
+void mark_started(Partition& p) {
+    ++p.starts;
+    p.started_at = x86::read_tsc();
+    p.finished_at = 0;
+}
+
+void report_stop(Partition& p) {
+    p.uart.flush(print_partition_line, &p);
+    log_error("partition '%s' stopped: %s", p.config.name, p.stop_reason);
+}
+
+// The CPU's cached translations are tagged by EPTP (guest-physical) and VPID
+// (linear); a restarted partition must not find its old ones.
+void flush_cached_translations(const Partition& p) {
+    const bool single_ept = g_caps->ept_vpid.has(x86::EptVpidCapability::kInveptSingleContext);
+    const bool single_vpid = g_caps->ept_vpid.has(x86::EptVpidCapability::kInvvpidSingleContext);
+    x86::vmx::invept(single_ept ? x86::vmx::InveptType::SingleContext : x86::vmx::InveptType::AllContexts, p.eptp);
+    x86::vmx::invvpid(single_vpid ? x86::vmx::InvvpidType::SingleContext : x86::vmx::InvvpidType::AllContexts,
+                      p.vpid);
 }
 
 ExitAction partition_exited(Partition& p, uint64_t status) {
@@ -421,16 +270,6 @@ ExitAction partition_exited(Partition& p, uint64_t status) {
     p.exit_status = status;
     log_info("partition '%s' exited with status %lu", p.config.name, status);
     return ExitAction::Stop;
-}
-
-const char* to_string(PartitionState state) {
-    switch (state) {
-        case PartitionState::Ready: return "ready";
-        case PartitionState::Halted: return "halted";
-        case PartitionState::Exited: return "exited";
-        case PartitionState::Stopped: return "stopped";
-    }
-    return "?";
 }
 
 RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps, const SchedulerSettings& settings) {
@@ -452,11 +291,8 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
     log_info("%zu partition%s ready, %zu refused", g_partition_count, g_partition_count == 1 ? "" : "s",
              g_refused_partitions);
 
-    set_up_time_slices(settings);
-    g_settings = settings;
-    g_run_start = x86::read_tsc();
-    if (g_partition_count != 0)
-        run_on_all_cpus(run_cpu, settings.run_limit_ms != 0 ? enforce_run_limit_elsewhere : nullptr);
+    prepare_scheduler(caps, settings);
+    if (g_partition_count != 0) run_on_all_cpus(run_cpu);
     return print_summary();
 }
 

@@ -1,5 +1,5 @@
-// The set of partitions: built from the configuration, run in turns on the
-// boot CPU, and summed up when all have finished.
+// The set of partitions: built from the configuration, run by the scheduler
+// on every CPU, and summed up when the run is over.
 #pragma once
 
 #include <stddef.h>
@@ -9,16 +9,11 @@
 #include "kernel/boot_info.hpp"
 #include "kernel/run_end.hpp"
 #include "vmm/exit_handlers.hpp"
+#include "vmm/scheduler.hpp"
 
 namespace bulkhead {
 
 struct Partition;
-
-// How the boot CPU shares itself between partitions (from the command line).
-struct SchedulerSettings {
-    uint32_t slice_us;        // each partition's time slice
-    uint64_t run_limit_ms;    // stop whatever still runs after this long; 0 = never
-};
 
 // Builds every partition of the configuration, runs them until none can run
 // any more, prints the summary and returns the run's verdict: a pass only if
@@ -27,15 +22,6 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
 
 // A VirtualUart::LineSink: prints one line of the partition's output.
 void print_partition_line(void* partition, const char* line, size_t length);
-
-// Asks the CPU a partition runs on to stop it (from any CPU): the request is
-// recorded and that CPU kicked, so the guest exits at once even if it never
-// would by itself.
-void request_stop(Partition& partition, const char* reason);
-
-// On the partition's own CPU: acts on a pending request. True if the
-// partition is now stopped.
-bool carry_out_requests(Partition& partition);
 
 // The partition reported `status` (hypercall or test-exit port).
 ExitAction partition_exited(Partition& partition, uint64_t status);

@@ -29,7 +29,7 @@
 
 /* ABI version: major in bits 31:16, minor in bits 15:0. */
 #define BH_ABI_VERSION_MAJOR 1u
-#define BH_ABI_VERSION_MINOR 0u
+#define BH_ABI_VERSION_MINOR 1u   /* 1.1: the control calls */
 #define BH_ABI_VERSION ((BH_ABI_VERSION_MAJOR << 16) | BH_ABI_VERSION_MINOR)
 
 /* Call numbers. */
@@ -39,11 +39,57 @@
 #define BH_HC_PARTITION_INFO 3u  /* (gpa name buffer, capacity) -> partition id; writes the NUL-terminated name */
 #define BH_HC_EXIT 4u            /* (status) -> does not return; 0 means success */
 
+/* Control calls (ABI 1.1): only the partition the configuration grants
+ * control=yes may make them; any other gets BH_E_NOT_PERMITTED. Partitions
+ * are named by id (0 .. count-1, the order of the configuration). Requests
+ * are asynchronous: 0 means the request was accepted and the target's CPU
+ * carries it out at once (an IPI forces its guest out); call
+ * BH_HC_CONTROL_LIST to watch the state change. */
+#define BH_HC_CONTROL_LIST 16u     /* (gpa array of bh_partition_status, capacity) -> partition count */
+#define BH_HC_CONTROL_PAUSE 17u    /* (id) -> 0 */
+#define BH_HC_CONTROL_RESUME 18u   /* (id) -> 0 */
+#define BH_HC_CONTROL_STOP 19u     /* (id) -> 0 */
+#define BH_HC_CONTROL_RESTART 20u  /* (id) -> 0; from the pristine image */
+#define BH_HC_CONTROL_START 21u    /* (id) -> 0; a partition configured start=manual */
+
 /* Errors (returned negated in RAX, as a signed 64-bit value). */
 #define BH_E_UNKNOWN_CALL (-1)   /* no such call number */
 #define BH_E_BAD_ADDRESS (-2)    /* a buffer is not entirely inside the partition's memory */
 #define BH_E_TOO_LARGE (-3)      /* a length exceeds BH_MAX_TRANSFER */
 #define BH_E_BAD_ARGUMENT (-4)   /* any other invalid argument (e.g. a zero capacity) */
+#define BH_E_NOT_PERMITTED (-5)  /* a control call from a partition without control=yes */
+#define BH_E_NO_SUCH_PARTITION (-6) /* the id names no partition */
+#define BH_E_WRONG_STATE (-7)    /* the partition's state does not allow it (resume a running one) */
+#define BH_E_BUSY (-8)           /* an earlier request to that partition is still being carried out */
+
+/* Partition states in bh_partition_status.state. */
+#define BH_STATE_NOT_STARTED 0u
+#define BH_STATE_READY 1u
+#define BH_STATE_PAUSED 2u
+#define BH_STATE_HALTED 3u
+#define BH_STATE_EXITED 4u
+#define BH_STATE_STOPPED 5u
+
+/* bh_partition_status.flags */
+#define BH_PARTITION_CONTROL 1u  /* has the control capability */
+
+#define BH_PARTITION_NAME_CAPACITY 16u
+
+/* One entry of BH_HC_CONTROL_LIST; the same layout in 32- and 64-bit guests. */
+struct bh_partition_status {
+    unsigned int id;
+    unsigned char state;        /* BH_STATE_* */
+    unsigned char cpu;
+    unsigned short flags;       /* BH_PARTITION_* */
+    unsigned int weight;
+    unsigned int starts;        /* 1 after the first start, +1 per restart */
+    unsigned long long memory_bytes;
+    unsigned long long uptime_us;   /* since its last start, frozen when it ends */
+    unsigned long long cpu_time_us; /* guest time plus exit handling */
+    unsigned long long exits;
+    unsigned long long exit_status; /* with BH_STATE_EXITED */
+    char name[BH_PARTITION_NAME_CAPACITY];  /* NUL-terminated */
+};
 
 /* The largest buffer one call moves; longer console output takes several calls. */
 #define BH_MAX_TRANSFER 4096u
@@ -77,6 +123,10 @@ static inline bh_long bh_yield(void) { return bh_hypercall3(BH_HC_YIELD, 0, 0, 0
 static inline bh_long bh_partition_info(char* name, unsigned long capacity) {
     return bh_hypercall3(BH_HC_PARTITION_INFO, (unsigned long)name, capacity, 0);
 }
+static inline bh_long bh_control_list(struct bh_partition_status* out, unsigned long capacity) {
+    return bh_hypercall3(BH_HC_CONTROL_LIST, (unsigned long)out, capacity, 0);
+}
+static inline bh_long bh_control(unsigned long call, unsigned long id) { return bh_hypercall3(call, id, 0, 0); }
 static inline void bh_exit(unsigned long status) {
     bh_hypercall3(BH_HC_EXIT, status, 0, 0);
     for (;;) __asm__ volatile("hlt");

@@ -67,11 +67,21 @@ expect_no_line() {
     fail "unexpected console line: $(grep -E -m1 -- "$1" "$(console_file)")"
   fi
 }
-expect_order() {  # expect_order REGEX_A REGEX_B: the first A comes before the first B
-  local a b
-  a=$(grep -En -m1 -- "$1" "$(console_file)" | cut -d: -f1)
-  b=$(grep -En -m1 -- "$2" "$(console_file)" | cut -d: -f1)
-  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || fail "expected a line matching '$1' before one matching '$2'"
+expect_order() {  # expect_order REGEX_A REGEX_B...: the first A comes before the first B, and so on
+  local previous=0 previous_regex="" at
+  while [ $# -gt 0 ]; do
+    at=$(grep -En -m1 -- "$1" "$(console_file)" | cut -d: -f1)
+    if [ -z "$at" ]; then
+      fail "expected a line matching '$1'"
+      return
+    fi
+    if [ "$at" -le "$previous" ]; then
+      fail "expected a line matching '$previous_regex' before one matching '$1'"
+      return
+    fi
+    previous=$at previous_regex=$1
+    shift
+  done
 }
 count_lines() {   # count_lines REGEX: how many console lines match
   grep -Ec -- "$1" "$(console_file)"

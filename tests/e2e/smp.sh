@@ -101,11 +101,59 @@ case_bochs_stop_from_another_cpu() {
     --module "$GUESTS/hostile-spin.elf" hostile-spin --module "$GUESTS/hello64.elf" hello64
   run_bochs "$E2E_DIR/remote.iso" corei7_skylake_x 180 2
   expect_line "^bulkhead: partition 'worker' exited with status 0$"
-  expect_line "^bulkhead: partition 'spinner' stopped: stopped from another CPU: the run limit was reached \(took effect after [0-9]+ us\)$"
+  expect_line "^bulkhead: partition 'spinner' stopped: stop requested by the run limit \(100 ms\) \(took effect after [0-9]+ us\)$"
   local us
   us=$(sed -n "s/^bulkhead: partition 'spinner' stopped: .*took effect after \([0-9]*\) us).*/\1/p" "$(console_file)" | head -1)
   [ -n "$us" ] && [ "$us" -lt 10000 ] || fail "the remote stop took ${us:-?} us; the kick should end the guest at once"
   expect_line '^bulkhead: summary:   [0-9]+ exits \(external interrupt 1, I/O instruction [0-9]+\)'
   expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
   expect_status 0 "Bochs pass"
+}
+
+# Cross-CPU control from a partition: 'control' on CPU 0, granted the control
+# capability, pauses, resumes, restarts and stops the endless 'target' on
+# CPU 1 and starts 'late' there; it checks each step from the status the
+# hypervisor reports and exits with its failure count. 'snoop' runs the same
+# image without the capability and must be refused every call.
+case_bochs_control_from_another_cpu() {
+  partition_iso control control.cfg control64.elf ticker64.elf hello64.elf
+  run_bochs "$E2E_DIR/control.iso" corei7_skylake_x 240 2
+  expect_line "^bulkhead: partition 'control': ELF64 image, .*, CPU 0, weight 1, control$"
+  expect_line "^bulkhead: partition 'late': ELF64 image, .*, CPU 1, weight 1, started on request$"
+  expect_line '^\[control\] control: list: 2 late cpu=1 state=not-started starts=0$'
+  expect_line '^\[control\] control: list: 0 control cpu=0 state=ready starts=1 control$'
+  expect_line '^\[control\] control: restart of partition 99 refused: no such partition: ok \(-6\)$'
+  expect_line '^\[control\] control: paused target got no CPU time in 50 ms: ok \(0\)$'
+  expect_line '^\[control\] control: all checks passed$'
+  expect_no_line 'FAILED'
+  # What the hypervisor did, on CPU 1, in this order.
+  expect_order "^bulkhead: partition 'target': pause by partition 'control' \(took effect after [0-9]+ us\); now paused$" \
+    "^bulkhead: partition 'target': resume by partition 'control' \(took effect after [0-9]+ us\); now ready$" \
+    "^bulkhead: partition 'target': restarted from its pristine image by partition 'control' \(took effect after [0-9]+ us\)$" \
+    "^bulkhead: partition 'late': start by partition 'control' \(took effect after [0-9]+ us\); now ready$" \
+    "^bulkhead: partition 'late' exited with status 0$" \
+    "^bulkhead: partition 'target' stopped: stop requested by partition 'control' \(took effect after [0-9]+ us\)$"
+  [ "$(count_lines '^\[target\] ticker: started$')" -eq 2 ] || fail "the target should have started twice (boot, restart)"
+  expect_line '^\[snoop\] control: list refused without the control capability: ok \(-5\)$'
+  expect_line '^\[snoop\] control: restart refused without the control capability: ok \(-5\)$'
+  expect_line "^bulkhead: partition 'snoop' exited with status 0$"
+  expect_line "^bulkhead: partition 'control' exited with status 0$"
+  expect_line "^bulkhead: summary: partition 'target' \(ELF64, 4 MiB\): stopped: stop requested by partition 'control' .*; expected any: ok$"
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}
+
+# Every application processor's stacks sit above unmapped guard pages: CPU 1
+# overflowing its own stack faults at once, #DF reports on CPU 1's own
+# interrupt stack, and the report names the stack that overflowed.
+case_bochs_ap_stack_guard() {
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/apstack.iso" \
+    --cmdline "on_exit=emulator selftest=ap-stack-guard"
+  run_bochs "$E2E_DIR/apstack.iso" corei7_skylake_x 120 2
+  expect_cpus_online 2
+  expect_line '^bulkhead: EXCEPTION #DF double fault \(vector 8\)'
+  expect_line "^bulkhead:   the fault address is in the guard page of cpu 1's kernel stack: stack overflow$"
+  expect_no_line 'did not fault'
+  expect_line '^bulkhead: run ended: FAIL: hypervisor exception'
+  expect_status 1 "Bochs failure"
 }

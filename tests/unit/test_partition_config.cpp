@@ -690,3 +690,44 @@ TEST_CASE("weight= takes 1 to 100 and defaults to 1") {
     CHECK(diagnostic_for("partition name=d image=hello64 memory=2M weight=101") ==
           "config: partition 'd': key 'weight': '101' is not a weight from 1 to 100");
 }
+
+TEST_CASE("start= says whether a partition starts at boot", "[partition_config]") {
+    const auto r = Machine{}.parse(
+        "partition name=a image=hello64 memory=2M\n"
+        "partition name=b image=hello64 memory=2M start=manual\n"
+        "partition name=c image=hello64 memory=2M start=boot\n");
+    REQUIRE(r->config.count == 3);
+    CHECK(r->config.partitions[0].start == StartMode::Boot);
+    CHECK(r->config.partitions[1].start == StartMode::Manual);
+    CHECK(r->config.partitions[2].start == StartMode::Boot);
+    CHECK(diagnostic_for("partition name=d image=hello64 memory=2M start=later") ==
+          "config: partition 'd': key 'start': 'later' is not one of: boot, manual");
+    CHECK(std::string(to_string(StartMode::Manual)) == "manual");
+}
+
+TEST_CASE("control= grants the control capability to one partition at most", "[partition_config]") {
+    const auto r = Machine{}.parse(
+        "partition name=a image=hello64 memory=2M\n"
+        "partition name=ctl image=hello64 memory=2M control=yes\n"
+        "partition name=second image=hello64 memory=2M control=yes\n"
+        "partition name=off image=hello64 memory=2M control=no\n");
+    REQUIRE(r->config.count == 3);
+    CHECK_FALSE(find(*r, "a")->control);
+    CHECK(find(*r, "ctl")->control);
+    CHECK(find(*r, "second") == nullptr);
+    CHECK_FALSE(find(*r, "off")->control);
+    REQUIRE(r->messages.size() == 1);
+    CHECK(r->messages[0] ==
+          "config: partition 'second': key 'control': partition 'ctl' already has the control capability "
+          "(one partition at most)");
+    CHECK(diagnostic_for("partition name=d image=hello64 memory=2M control=true") ==
+          "config: partition 'd': key 'control': 'true' is not one of: yes, no");
+}
+
+TEST_CASE("a rejected control partition does not take the capability from a later one", "[partition_config]") {
+    const auto r = Machine{}.parse(
+        "partition name=bad image=nothere memory=2M control=yes\n"
+        "partition name=good image=hello64 memory=2M control=yes\n");
+    REQUIRE(r->config.count == 1);
+    CHECK(find(*r, "good")->control);
+}
