@@ -7,6 +7,7 @@
 #include "kernel/format.hpp"
 #include "kernel/lib/string.hpp"
 #include "kernel/log.hpp"
+#include "kernel/madt.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
 #include "vmm/exit_handlers.hpp"
@@ -21,6 +22,10 @@ namespace {
 constexpr uint8_t kNoRequest = 0;
 constexpr uint8_t kRequestBeingWritten = 1;
 constexpr uint8_t kFirstOp = 2;
+
+// Set when a request for one of the CPU's partitions was published, so the
+// scheduler looks through the partitions only when there is something to find.
+bool g_requests_for_cpu[kMaxCpus];
 
 uint8_t encode(ControlOp op) { return static_cast<uint8_t>(kFirstOp + static_cast<uint8_t>(op)); }
 
@@ -132,6 +137,7 @@ int64_t request_control(Partition& p, ControlOp op, const Partition* by, const c
     p.request_reason = reason;
     p.requested_at = x86::read_tsc();
     __atomic_store_n(&p.pending_request, encode(op), __ATOMIC_RELEASE);
+    __atomic_store_n(&g_requests_for_cpu[p.config.cpu], true, __ATOMIC_RELEASE);
     kick_cpu(p.config.cpu);
     return 0;
 }
@@ -139,6 +145,7 @@ int64_t request_control(Partition& p, ControlOp op, const Partition* by, const c
 bool has_pending_request(const Partition& p) { return __atomic_load_n(&p.pending_request, __ATOMIC_ACQUIRE) != kNoRequest; }
 
 void carry_out_requests(size_t cpu) {
+    if (!__atomic_exchange_n(&g_requests_for_cpu[cpu], false, __ATOMIC_ACQ_REL)) return;
     for (size_t i = 0; i < partition_count(); ++i) {
         Partition& p = partition_at(i);
         if (p.config.cpu != cpu) continue;

@@ -30,7 +30,7 @@ constexpr uint64_t kMaxTimerValue = 0xffffffff;   // the timer field is 32 bits 
 const x86::VmxCapabilities* g_caps = nullptr;
 SchedulerSettings g_settings{};
 uint32_t g_slice_timer_value = 0;   // the VMX-preemption timer's start value for a slice
-uint64_t g_run_start = 0;
+uint64_t g_run_deadline = 0;   // TSC value at which the run limit is reached; 0 = no limit
 char g_run_limit_reason[48] = "";   // "the run limit (200 ms)", for the stop reason
 
 // ---- state VMX does not switch ------------------------------------------------
@@ -133,10 +133,7 @@ Partition* next_ready(size_t cpu, size_t& cursor) {
 
 // ---- the run limit ------------------------------------------------------------------
 
-bool run_limit_reached() {
-    return g_settings.run_limit_ms != 0 &&
-           x86::read_tsc() - g_run_start >= microseconds_to_tsc(g_settings.run_limit_ms * kMicrosecondsPerMillisecond);
-}
+bool run_limit_reached() { return g_run_deadline != 0 && x86::read_tsc() >= g_run_deadline; }
 
 // CPU 0 keeps the clock: past the limit it asks every partition that still
 // runs to stop, on every CPU, so that even a guest that never ends cannot
@@ -242,7 +239,8 @@ void prepare_scheduler(const x86::VmxCapabilities& caps, const SchedulerSettings
     set_up_time_slices(settings);
     g_busy_cpus = online_cpu_count();
     format(g_run_limit_reason, sizeof g_run_limit_reason, "the run limit (%lu ms)", settings.run_limit_ms);
-    g_run_start = x86::read_tsc();
+    if (settings.run_limit_ms != 0)
+        g_run_deadline = x86::read_tsc() + microseconds_to_tsc(settings.run_limit_ms * kMicrosecondsPerMillisecond);
 }
 
 void run_cpu(size_t cpu) {
