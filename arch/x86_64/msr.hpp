@@ -20,6 +20,7 @@ enum class Msr : uint32_t {
     SysenterEip = 0x176,
     MiscEnable = 0x1A0,           // IA32_MISC_ENABLE
     Pat = 0x277,                  // IA32_PAT
+    TscDeadline = 0x6E0,          // IA32_TSC_DEADLINE: the local APIC timer's TSC-deadline target
     VmxBasic = 0x480,             // IA32_VMX_BASIC
     VmxPinbasedCtls = 0x481,
     VmxProcbasedCtls = 0x482,
