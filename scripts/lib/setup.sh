@@ -24,6 +24,9 @@ REQUIRED_TOOLS=(
   "/usr/share/seabios/bios-256k.bin:seabios"
   "/usr/include/catch2/catch.hpp:catch2"
   "timeout:coreutils"
+  "cpio:cpio"
+  "dpkg-deb:dpkg"
+  "gzip:gzip"
 )
 
 have() {
