@@ -119,8 +119,8 @@ class Message {
 
 // ---- The keys ----
 
-enum class Key : uint8_t { Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline, Start, Control };
-constexpr size_t kKeyCount = 11;
+enum class Key : uint8_t { Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline, Start, Control, Initrd };
+constexpr size_t kKeyCount = 12;
 
 struct KeyInfo {
     const char* name;
@@ -131,7 +131,7 @@ struct KeyInfo {
 constexpr KeyInfo kKeys[kKeyCount] = {
     {"name", true},      {"image", true},  {"memory", true},        {"cpu", false},     {"weight", false},
     {"on_fault", false}, {"expect", false}, {"unassigned_io", false}, {"cmdline", false}, {"start", false},
-    {"control", false},
+    {"control", false}, {"initrd", false},
 };
 
 constexpr size_t index_of(Key key) { return static_cast<size_t>(key); }
@@ -604,6 +604,7 @@ PartitionConfig default_partition() {
     config.expect = Expectation::Pass;
     config.unassigned_io = UnassignedIo::Stop;
     config.start = StartMode::Boot;
+    config.initrd_module = kNoModule;
     config.control = false;
     return config;
 }
@@ -640,6 +641,7 @@ bool check_values(const ParseState& state, const EntryWords& words, const Label&
             case Key::Cmdline: good = check_cmdline(value, config.cmdline, detail); break;
             case Key::Start: good = check_choice(kStartNames, value, config.start, detail); break;
             case Key::Control: good = check_choice(kYesNoNames, value, config.control, detail); break;
+            case Key::Initrd: good = check_image(value, state.inputs, config.initrd_module, detail); break;
         }
         if (!good) {
             start_key_diagnostic(message, label, key);

@@ -41,6 +41,8 @@ inline constexpr uint64_t kPartitionMemoryGranule = 2 * kMiB;
 inline constexpr uint64_t kMinPartitionMemory = kPartitionMemoryGranule;
 inline constexpr uint64_t kMaxPartitionMemory = 4 * kGiB;
 
+inline constexpr size_t kNoModule = static_cast<size_t>(-1);
+
 // The boot module that holds the configuration is the one with this name.
 inline constexpr const char* kConfigModuleName = "bulkhead.cfg";
 // Room for a module name plus its NUL, for callers of module_name().
@@ -74,6 +76,7 @@ struct PartitionConfig {
     char cmdline[kMaxGuestCmdlineLength + 1];  // NUL-terminated, "" by default
     StartMode start;
     bool control;           // may use the control hypercalls (one partition at most)
+    size_t initrd_module;   // a Linux guest's initial ramdisk: a boot module index, or kNoModule
 };
 
 struct ConfigInputs {

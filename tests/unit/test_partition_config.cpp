@@ -731,3 +731,18 @@ TEST_CASE("a rejected control partition does not take the capability from a late
     REQUIRE(r->config.count == 1);
     CHECK(find(*r, "good")->control);
 }
+
+TEST_CASE("initrd= names a boot module like image= does", "[partition_config]") {
+    const auto r = Machine{}.parse(
+        "partition name=linux image=hello64 memory=64M initrd=hostile\n"
+        "partition name=plain image=hello64 memory=2M\n");
+    REQUIRE(r->config.count == 2);
+    CHECK(find(*r, "linux")->initrd_module == 2);
+    CHECK(find(*r, "plain")->initrd_module == kNoModule);
+    CHECK(diagnostic_for("partition name=x image=hello64 memory=2M initrd=nothere") ==
+          "config: partition 'x': key 'initrd': no boot module named 'nothere'");
+    CHECK(diagnostic_for("partition name=x image=hello64 memory=2M initrd=twice") ==
+          "config: partition 'x': key 'initrd': 2 boot modules are named 'twice'");
+    CHECK(diagnostic_for("partition name=x image=hello64 memory=2M initrd=bulkhead.cfg") ==
+          "config: partition 'x': key 'initrd': 'bulkhead.cfg' is the configuration, not a guest image");
+}
