@@ -4,13 +4,17 @@
 //     "running under a hypervisor" bit set, OSXSAVE mirroring the guest's CR4;
 //   - leaf 0x40000000: the highest hypervisor leaf and the "BulkheadHV"
 //     signature; leaf 0x40000001: the hypercall ABI version; leaf 0x40000010:
-//     the TSC frequency in kHz, so guests need not calibrate it.
+//     the TSC frequency in kHz, so guests need not calibrate it;
+//   - leaf 0x15 (when the host has it): the measured TSC rate as crystal Hz
+//     times a ratio (vmm/guest_timing.hpp), which Linux uses for both the TSC
+//     and the local APIC timer.
 #include "arch/x86_64/control_registers.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/cpuid_bits.hpp"
 #include "include/bulkhead/hypercall.h"
 #include "kernel/tsc.hpp"
 #include "vmm/exit_handlers.hpp"
+#include "vmm/guest_timing.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
 
@@ -35,6 +39,12 @@ x86::CpuidResult hypervisor_leaf(uint32_t leaf) {
     }
 }
 
+// EAX = denominator, EBX = numerator, ECX = crystal Hz: TSC = crystal * EBX / EAX.
+x86::CpuidResult tsc_crystal_leaf() {
+    const uint64_t hz = tsc_hz();
+    return {1, crystal_ratio(hz), crystal_hz(hz), 0};
+}
+
 void adjust_feature_leaf(x86::CpuidResult& r) {
     r.ecx &= ~bits::kFeaturesEcxVmx;
     r.ecx |= bits::kFeaturesEcxHypervisor;
@@ -56,6 +66,10 @@ ExitAction handle_cpuid(ExitContext& exit) {
     } else {
         r = x86::cpuid(leaf, subleaf);
         if (leaf == bits::kLeafFeatures) adjust_feature_leaf(r);
+        // The host answers leaves above its maximum with its highest leaf's
+        // data: override leaf 0x15 only where it really exists.
+        if (leaf == bits::kLeafTscCrystal && x86::cpuid(bits::kLeafVendor, 0).eax >= bits::kLeafTscCrystal)
+            r = tsc_crystal_leaf();
     }
     // CPUID writes the low 32 bits and clears the high ones, in every mode.
     regs[Gpr::Rax] = r.eax & kLowHalf;

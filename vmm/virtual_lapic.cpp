@@ -26,9 +26,10 @@ uint32_t bitmap_index(uint32_t offset, uint32_t base) { return (offset - base) /
 
 }  // namespace
 
-void VirtualLapic::reset(uint32_t apic_id) {
+void VirtualLapic::reset(uint32_t apic_id, uint32_t tsc_per_tick) {
     *this = VirtualLapic{};
     id_ = apic_id << apic::kXapicIdShift;
+    tsc_per_tick_ = tsc_per_tick == 0 ? 1 : tsc_per_tick;
 }
 
 // ---- bitmaps ---------------------------------------------------------------------
@@ -197,12 +198,13 @@ void VirtualLapic::write_icr(uint32_t value) {
 
 // ---- the timer --------------------------------------------------------------------
 
-// Divide configuration bits 3,1,0 as a 3-bit code: 0 -> 2, 1 -> 4, ...,
+// TSC ticks per timer count: the input clock's ratio times the divide
+// configuration, whose bits 3,1,0 form a 3-bit code: 0 -> 2, 1 -> 4, ...,
 // 6 -> 128, 7 -> 1.
 uint64_t VirtualLapic::divisor() const {
     const uint32_t code =
         (divide_ & apic::kDivideLowBits) | ((divide_ & apic::kDivideHighBit) >> apic::kDivideHighBitShift);
-    return code == apic::kDivideByOneCode ? 1 : uint64_t{2} << code;
+    return uint64_t{tsc_per_tick_} * (code == apic::kDivideByOneCode ? 1 : uint64_t{2} << code);
 }
 
 void VirtualLapic::start_count(uint32_t count, uint64_t now) {

@@ -24,7 +24,9 @@ namespace bulkhead {
 
 class VirtualLapic {
 public:
-    void reset(uint32_t apic_id);
+    // `tsc_per_tick`: TSC ticks per tick of the timer's input clock (the
+    // crystal of CPUID leaf 0x15, vmm/guest_timing.hpp).
+    void reset(uint32_t apic_id, uint32_t tsc_per_tick = 1);
 
     // A guest read or write of the 32-bit register at `offset` in the APIC
     // page, at TSC time `now`.
@@ -70,6 +72,7 @@ private:
     uint32_t timer_mode() const { return lvt_timer_ & x86::apic::kLvtTimerModeMask; }
     void fire_timer();
 
+    uint32_t tsc_per_tick_ = 1;
     uint32_t id_ = 0;
     uint32_t task_priority_ = 0;
     uint32_t logical_destination_ = 0;

@@ -28,7 +28,7 @@ case_bochs_partitions_in_every_mode() {
   expect_line "^bulkhead: summary: partition 'hello16' \(raw 16-bit, 2 MiB\)"
   # Exit counters: the probe's three unassigned reads, its refused MSRs and
   # injected exceptions, counted per partition.
-  expect_line '^bulkhead: summary:   [0-9]+ exits \(CPUID 6, VMCALL 7, VMXON 1, .*RDMSR 5, WRMSR 3, .*XSETBV 3\); unassigned port reads 3, writes 1; refused MSR accesses 4; injected exceptions 8; hypercalls 7$'
+  expect_line '^bulkhead: summary:   [0-9]+ exits \(CPUID 8, VMCALL 7, VMXON 1, .*RDMSR 5, WRMSR 3, .*XSETBV 3\); unassigned port reads 3, writes 1; refused MSR accesses 4; injected exceptions 8; hypercalls 7$'
   expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
   expect_status 0 "Bochs pass"
 }

@@ -53,6 +53,14 @@ static void cpuid_checks(void) {
     print_dec(r[0]);
     print(" kHz\n");
     check("cpuid 0x40000010 gives the TSC frequency", r[0] != 0);
+    const uint32_t tsc_khz = r[0];
+    uint32_t leaf0[4];
+    cpuid(0, 0, leaf0);
+    if (leaf0[0] >= 0x15) {
+        cpuid(0x15, 0, r);   /* TSC = crystal Hz (ECX) * EBX / EAX */
+        const uint64_t khz = r[0] ? (uint64_t)r[2] * r[1] / r[0] / 1000 : 0;
+        check("cpuid 0x15 gives the same TSC frequency", khz == tsc_khz);
+    }
 }
 
 static void msr_checks(void) {

@@ -177,3 +177,14 @@ TEST_CASE("software-disabling masks every LVT entry") {
     a.write(apic::kSpuriousVector, 0xff, 0);
     CHECK(a.read(apic::kLvtLint0, 0) & apic::kLvtMasked);
 }
+
+TEST_CASE("the timer's input clock may be slower than the TSC") {
+    VirtualLapic a;
+    a.reset(0, 2);   // a crystal at half the TSC rate
+    a.write(apic::kSpuriousVector, apic::kSoftwareEnable | 0xff, 0);
+    a.write(apic::kLvtTimer, 0xec, 0);
+    a.write(apic::kTimerDivide, 0xb, 0);   // divide by 1
+    a.write(apic::kTimerInitialCount, 100, 0);
+    CHECK(a.timer_due() == 200);
+    CHECK(a.read(apic::kTimerCurrentCount, 50) == 75);
+}
