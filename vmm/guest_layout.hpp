@@ -1,20 +1,30 @@
-// Where the guest loader puts things in a partition's memory.
+// Where the guest loaders put things in a partition's memory.
 //
 // A partition's memory is guest-physical [0, size). Besides the image itself
-// the loader writes a few boot structures, always at the same addresses so
-// that guests, tests and the debugger can find them:
+// the loaders write a few boot structures, always at the same addresses so
+// that guests, tests and the debugger can find them. The ELF/multiboot loader
+// (guest_loader.cpp) and the Linux loader (linux_loader.cpp) share the
+// boot-structure area and the page tables but fill the rest differently:
 //
-//   guest-physical     contents                                   written for
-//   ----------------   ----------------------------------------   ---------------
-//   0x0000 - 0x0fff    left zero (where real mode keeps its IVT)  -
-//   0x1000 - 0x102f    GDT, 6 descriptors (selectors below)       ELF32, multiboot, ELF64
-//   0x2000 - 0x2073    multiboot v1 information (Mb1Info)         multiboot
-//   0x2100 - 0x212f    multiboot v1 memory map, 2 entries         multiboot
-//   0x2200 - 0x2fff    command line, NUL-terminated               multiboot
-//   0x3000 - 0x3fff    PML4                                       ELF64
-//   0x4000 - 0x4fff    PDPT                                       ELF64
-//   0x5000 - 0x8fff    page directories, one per GiB (up to 4)    ELF64
-//   size-16            initial stack pointer, stack grows down    ELF32, multiboot, ELF64
+//   guest-physical    ELF32, multiboot, ELF64 (guest_loader)      Linux bzImage (linux_loader)
+//   ---------------   -----------------------------------------   ----------------------------------------
+//   0x0000 - 0x0fff   left zero (where real mode keeps its IVT)   left zero; RSP starts at 0x1000
+//   0x1000 - 0x102f   GDT, 6 descriptors (kGdtEntries)            GDT, 4 descriptors, up to 0x101f
+//   0x1800 - 0x1fff   -                                           command line, NUL-terminated
+//   0x2000 - 0x2073   multiboot v1 information (Mb1Info)          zero page (struct boot_params),
+//   0x2100 - 0x212f   multiboot v1 memory map, 2 entries            all of 0x2000 - 0x2fff
+//   0x2200 - 0x2fff   command line, NUL-terminated (multiboot)
+//   0x3000 - 0x3fff   PML4 (ELF64)                                PML4
+//   0x4000 - 0x4fff   PDPT (ELF64)                                PDPT
+//   0x5000 - 0x8fff   page directories, one per GiB, up to 4      page directories
+//                     (ELF64)
+//   0xe0000-0xfffff   -                                           ACPI tables, RSDP at 0xe0000 (written
+//                                                                   after the load by their own builder)
+//   pref_address      -                                           the protected-mode kernel; init_size
+//                                                                   bytes from here are the kernel's
+//   below the top     -                                           initrd, page-aligned, as high as
+//                                                                   initrd_addr_max and memory allow
+//   size-16           initial stack pointer, grows down           -
 //
 //   raw 16-bit images: loaded at 0x7c00 like a BIOS boot sector, with SS:SP =
 //   0000:7c00, so the stack grows down from just below the image.
@@ -24,12 +34,14 @@
 // and the structures overwrite each other. Raw images are the exception on
 // purpose: real mode gets no boot structures at all (a boot sector sets up
 // its own), so the whole memory belongs to the image, and 0x7c00 - which lies
-// inside the area - is simply where a BIOS would have put it.
+// inside the area - is simply where a BIOS would have put it. A Linux kernel
+// loads at 1 MiB or above, so it never meets the area.
 //
-// Partition memory is between 2 MiB and 4 GiB and a multiple of 2 MiB: the
-// 64-bit identity map is built from 2 MiB pages only (no 4 KiB tail), and
-// four page directories cover 4 GiB. 4 GiB is also all that 32-bit guests and
-// the 32-bit fields of the multiboot information can address.
+// Partition memory is between 2 MiB (Linux: kLinuxMinMemory) and 4 GiB and a
+// multiple of 2 MiB: the 64-bit identity map is built from 2 MiB pages only
+// (no 4 KiB tail), and four page directories cover 4 GiB. 4 GiB is also all
+// that 32-bit guests and the 32-bit fields of the multiboot information can
+// address.
 #pragma once
 
 #include <stddef.h>
@@ -38,6 +50,7 @@
 #include "arch/x86_64/paging.hpp"
 #include "kernel/lib/units.hpp"
 #include "vmm/image_formats.hpp"
+#include "vmm/linux_boot.hpp"
 
 namespace bulkhead::guest_layout {
 
@@ -132,6 +145,75 @@ inline constexpr uint64_t kPdpt = 0x4000;
 inline constexpr uint64_t kPageDirectories = 0x5000;
 inline constexpr size_t kMaxPageDirectories = kMaxMemory / x86::kPageSize1G;
 
+// ---- Linux (64-bit boot protocol) --------------------------------------------------
+//
+// What Linux finds at its 64-bit entry: paging on with the identity map
+// above, a GDT with __BOOT_CS and __BOOT_DS, RSI = the zero page. The memory
+// map in the zero page describes the partition exactly:
+//
+//   [0, 0xe0000)           usable RAM   (the boot structures above lie here; the
+//                                        kernel copies what it needs early on)
+//   [0xe0000, 0x100000)    reserved     (ACPI tables)
+//   [0x100000, size)       usable RAM   (kernel and initrd included: the kernel
+//                                        reserves those itself)
+
+// The least memory a Linux partition gets. A small custom kernel boots in
+// it; a distribution kernel needs more (Debian's 6.1 cloud kernel: 16 MiB
+// load address + 51.5 MiB init_size = 68 MiB before its first process), and
+// the loader's check of the kernel at hand says how much.
+inline constexpr uint64_t kLinuxMinMemory = 64 * kMiB;
+
+// The same slot as the other GDT, with the selectors the boot protocol fixes:
+// 0x10 flat 64-bit code, 0x18 flat data. 0x08 stays null (Linux's own
+// GDT puts a 32-bit code segment there; nothing at entry needs one).
+inline constexpr uint64_t kLinuxGdt = kGdt;
+inline constexpr uint64_t kLinuxGdtEntries[] = {
+    0,                                                                               // 0x00 null
+    0,                                                                               // 0x08 unused
+    descriptor::kCodeSegment | descriptor::kLongMode | descriptor::kFlat4G,          // 0x10 __BOOT_CS
+    descriptor::kDataSegment | descriptor::kDefaultSize32 | descriptor::kFlat4G,     // 0x18 __BOOT_DS
+};
+inline constexpr size_t kLinuxGdtSize = sizeof(kLinuxGdtEntries);
+inline constexpr uint16_t kLinuxGdtLimit = kLinuxGdtSize - 1;
+static_assert(kLinuxGdtEntries[linux_boot::kBootCsSelector >> kSelectorIndexShift] ==
+                  kGdtEntries[kCode64Selector >> kSelectorIndexShift],
+              "__BOOT_CS is the same 64-bit code segment the ELF64 GDT has, so VMX access rights match");
+static_assert(kLinuxGdtEntries[linux_boot::kBootDsSelector >> kSelectorIndexShift] ==
+                  kGdtEntries[kDataSelector >> kSelectorIndexShift],
+              "__BOOT_DS is the flat data segment");
+static_assert(linux_boot::kBootDsSelector >> kSelectorIndexShift == kLinuxGdtSize / sizeof(uint64_t) - 1);
+
+// The command line, NUL-terminated. 2 KiB is x86 Linux's COMMAND_LINE_SIZE,
+// so the limit is the kernel's own cmdline_size (2047) for any usual kernel.
+inline constexpr uint64_t kLinuxCmdline = 0x1800;
+inline constexpr uint64_t kLinuxCmdlineEnd = 0x2000;
+inline constexpr size_t kLinuxCmdlineCapacity = kLinuxCmdlineEnd - kLinuxCmdline;
+inline constexpr size_t kLinuxCmdlineMaxLength = kLinuxCmdlineCapacity - 1;
+
+// struct boot_params, one page.
+inline constexpr uint64_t kLinuxZeroPage = 0x2000;
+
+// The ACPI tables another component writes after the load; the zero page's
+// acpi_rsdp_addr points at the RSDP. Kernels older than protocol 2.14 ignore
+// that field and search [0xe0000, 0x100000) for the RSDP, which finds it
+// too. The area is reserved in the memory map.
+inline constexpr uint64_t kLinuxAcpiArea = 0xE0000;
+inline constexpr uint64_t kLinuxAcpiAreaEnd = 1 * kMiB;
+inline constexpr uint64_t kLinuxAcpiRsdp = kLinuxAcpiArea;
+
+// Where kernels may load: above the ACPI area, as a bzImage always does.
+inline constexpr uint64_t kLinuxKernelMinAddress = kLinuxAcpiAreaEnd;
+
+// The protocol gives the kernel no stack (startup_64 loads its own before
+// its first push). RSP still points somewhere harmless rather than into
+// whatever the top of memory holds (often the initrd): the top of page 0,
+// which the loader leaves zero and of which Linux only reads a few BIOS
+// data words at the bottom.
+inline constexpr uint64_t kLinuxStackTop = kBootAreaStart;
+
+// The initrd starts on a page boundary.
+inline constexpr uint64_t kLinuxInitrdAlignment = x86::kPageSize4K;
+
 // ---- Initial register values -------------------------------------------------
 
 // Raw images: like a BIOS, which loads the boot sector at 0000:7c00.
@@ -158,5 +240,10 @@ static_assert(kMaxPageDirectories <= x86::kEntriesPerTable, "one PDPT holds them
 static_assert(kMinMemory % kMemoryGranularity == 0 && kMaxMemory % kMemoryGranularity == 0);
 static_assert(kRawLoadAddress < kMinMemory);
 static_assert(kConventionalMemoryEnd < kHighMemoryStart && kHighMemoryStart < kMinMemory);
+static_assert(kLinuxGdt + kLinuxGdtSize <= kLinuxCmdline && kLinuxCmdlineEnd <= kLinuxZeroPage);
+static_assert(kLinuxZeroPage + sizeof(linux_boot::BootParams) == kPml4, "the zero page fills the multiboot page");
+static_assert(kBootAreaEnd <= kLinuxAcpiArea && kLinuxAcpiArea < kLinuxAcpiAreaEnd && kLinuxAcpiAreaEnd <= kLinuxMinMemory);
+static_assert(kLinuxMinMemory >= kMinMemory && kLinuxMinMemory % kMemoryGranularity == 0);
+static_assert(kLinuxStackTop <= kLinuxGdt, "the stack grows down into page 0, away from the GDT");
 
 }  // namespace bulkhead::guest_layout

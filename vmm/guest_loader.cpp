@@ -12,13 +12,13 @@
 //
 // The image is untrusted input (a boot module anyone can put on the GRUB
 // command line), so all offset + size arithmetic is written so that it cannot
-// wrap around: see fits_within().
+// wrap around: see fits_within() in guest_boot.hpp.
 #include "vmm/guest_loader.hpp"
 
 #include "arch/x86_64/control_registers.hpp"
-#include "arch/x86_64/paging.hpp"
 #include "kernel/lib/string.hpp"
 #include "kernel/lib/units.hpp"
+#include "vmm/guest_boot.hpp"
 #include "vmm/guest_layout.hpp"
 #include "vmm/image_formats.hpp"
 
@@ -26,7 +26,10 @@ namespace bulkhead {
 namespace {
 
 namespace layout = guest_layout;
-
+using guest_boot::fits_within;
+using guest_boot::overlaps;
+using guest_boot::read_image;
+using guest_boot::write_guest;
 
 // Multiboot header flags this loader honours. Bit 0 asks for page-aligned
 // modules and we load none; bit 1 asks for the memory information, which we
@@ -45,39 +48,7 @@ constexpr LoadResult kOk{LoadError::None, 0};
 constexpr LoadResult failure(LoadError error, uint32_t detail = 0) { return LoadResult{error, detail}; }
 constexpr bool failed(LoadResult result) { return result.error != LoadError::None; }
 
-// ---- Range arithmetic ----------------------------------------------------------
-
-// True when [start, start + length) lies inside [0, limit). start + length
-// itself may not fit in 64 bits (think p_paddr = 0xffffffffffff0000), so the
-// test compares against limit - length, which cannot wrap once length <= limit.
-constexpr bool fits_within(uint64_t start, uint64_t length, uint64_t limit) {
-    return length <= limit && start <= limit - length;
-}
-
-// True when [start, start + length) and [area_start, area_end) share a byte.
-// Only for ranges already known to fit in memory, so start + length is exact.
-constexpr bool overlaps(uint64_t start, uint64_t length, uint64_t area_start, uint64_t area_end) {
-    return length != 0 && start < area_end && area_start < start + length;
-}
-
 constexpr size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
-
-// ---- Reading the image, writing guest memory -------------------------------------
-
-// A copy of the T at image[offset]; the caller has checked that it is all
-// there. memcpy, not a cast: module bytes have no alignment guarantee.
-template <class T>
-T read_image(const uint8_t* image, size_t offset) {
-    T value;
-    memcpy(&value, image + offset, sizeof(T));
-    return value;
-}
-
-// Stores value at guest-physical gpa; the caller guarantees it fits.
-template <class T>
-void write_guest(GuestMemory memory, uint64_t gpa, const T& value) {
-    memcpy(memory.host + gpa, &value, sizeof(T));
-}
 
 // ---- What to load, and how to start it --------------------------------------------
 
@@ -386,22 +357,6 @@ LoadResult plan_image(const uint8_t* image, size_t size, GuestMemory memory, Loa
 
 void write_gdt(GuestMemory memory) { write_guest(memory, layout::kGdt, layout::kGdtEntries); }
 
-// Identity map of all guest memory with 2 MiB pages, writable and
-// executable: the guest's own tables, which it is free to replace. (The
-// hypervisor's W^X rule is about its own mappings; EPT is what protects it.)
-void build_identity_map(GuestMemory memory) {
-    using x86::PageTableEntry;
-    // One PML4 entry covers 512 GiB, one PDPT entry 1 GiB.
-    write_guest(memory, layout::kPml4, PageTableEntry::table(layout::kPdpt));
-    const uint64_t directories = (memory.size + x86::kPageSize1G - 1) / x86::kPageSize1G;
-    for (uint64_t i = 0; i < directories; ++i)
-        write_guest(memory, layout::kPdpt + i * sizeof(PageTableEntry),
-                    PageTableEntry::table(layout::kPageDirectories + i * x86::kTableSize));
-    for (uint64_t gpa = 0; gpa < memory.size; gpa += x86::kPageSize2M)
-        write_guest(memory, layout::kPageDirectories + (gpa / x86::kPageSize2M) * sizeof(PageTableEntry),
-                    PageTableEntry::page(gpa, /*writable=*/true, /*executable=*/true, /*large=*/true));
-}
-
 void apply_plan(const uint8_t* image, const LoadPlan& plan, GuestMemory memory, const char* cmdline,
                 size_t cmdline_length) {
     // Everything the last run left behind goes, so a restart starts clean.
@@ -411,7 +366,7 @@ void apply_plan(const uint8_t* image, const LoadPlan& plan, GuestMemory memory, 
     else
         copy_segment(plan.single, image, memory);
     if (plan.mode != EntryMode::Real16) write_gdt(memory);
-    if (plan.mode == EntryMode::Long64) build_identity_map(memory);
+    if (plan.mode == EntryMode::Long64) guest_boot::build_identity_map(memory);
     if (plan.multiboot) write_multiboot_info(memory, cmdline, cmdline_length);
 }
 
@@ -438,7 +393,7 @@ GuestEntryState protected32_state(uint64_t entry, GuestMemory memory) {
     state.mode = EntryMode::Protected32;
     state.rip = entry;
     state.rsp = memory.size - layout::kStackTopGap;
-    state.cr0 = x86::cr0::kProtectionEnable | x86::cr0::kExtensionType | x86::cr0::kNumericError;
+    state.cr0 = guest_boot::protected_mode_cr0();
     state.cs = layout::kCode32Selector;
     state.ds_ss = layout::kDataSelector;
     state.gdt_base = layout::kGdt;
@@ -447,13 +402,12 @@ GuestEntryState protected32_state(uint64_t entry, GuestMemory memory) {
 }
 
 GuestEntryState long64_state(uint64_t entry, GuestMemory memory) {
-    GuestEntryState state = protected32_state(entry, memory);
-    state.mode = EntryMode::Long64;
-    state.cr0 |= x86::cr0::kPaging;
-    state.cr3 = layout::kPml4;
-    state.cr4 = x86::cr4::kPae;
-    state.efer = x86::efer::kLongModeEnable | x86::efer::kLongModeActive;
+    GuestEntryState state = guest_boot::long_mode_state(entry);
+    state.rsp = memory.size - layout::kStackTopGap;
     state.cs = layout::kCode64Selector;
+    state.ds_ss = layout::kDataSelector;
+    state.gdt_base = layout::kGdt;
+    state.gdt_limit = layout::kGdtLimit;
     return state;
 }
 

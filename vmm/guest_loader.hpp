@@ -51,10 +51,11 @@ enum class EntryMode : uint8_t { Real16, Protected32, Long64 };
 // The initial vCPU state. Registers not named here start as 0; the data
 // segment registers DS, ES, FS, GS and SS all hold ds_ss. In Real16 the
 // segment bases are selector * 16 (all 0 here) and GDTR holds its reset
-// value (base 0, limit 0xffff).
+// value (base 0, limit 0xffff). RSI is for Linux (linux_loader.hpp): the
+// 64-bit boot protocol passes the zero page's address in it.
 struct GuestEntryState {
     EntryMode mode;
-    uint64_t rip, rsp, rax, rbx, rdx;
+    uint64_t rip, rsp, rax, rbx, rdx, rsi;
     uint64_t cr0, cr3, cr4, efer;
     uint16_t cs, ds_ss;
     uint64_t gdt_base;

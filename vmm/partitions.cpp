@@ -90,6 +90,7 @@ void reset_vcpu(Partition& p) {
     p.vcpu.registers[Gpr::Rax] = p.entry.rax;
     p.vcpu.registers[Gpr::Rbx] = p.entry.rbx;
     p.vcpu.registers[Gpr::Rdx] = p.entry.rdx;
+    p.vcpu.registers[Gpr::Rsi] = p.entry.rsi;
     p.vcpu.unswitched.xcr0 = kXcr0ResetValue;
     p.uart.reset();
 }
