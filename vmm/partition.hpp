@@ -57,6 +57,8 @@ struct Partition {
     PartitionConfig config;
     const uint8_t* image;       // the pristine boot module, reloaded on restart
     size_t image_size;
+    const uint8_t* initrd;      // a Linux guest's initramfs module (initrd=), or null
+    size_t initrd_size;
     const char* image_kind;     // "ELF64", "multiboot", ...
 
     uint64_t memory_base;       // host-physical base of the guest's RAM

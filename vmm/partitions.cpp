@@ -21,6 +21,9 @@
 #include "kernel/panic.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
+#include "vmm/guest_acpi.hpp"
+#include "vmm/guest_layout.hpp"
+#include "vmm/linux_loader.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/partition_table.hpp"
 #include "vmm/scheduler.hpp"
@@ -95,6 +98,41 @@ void reset_vcpu(Partition& p) {
     p.uart.reset();
 }
 
+// A partition boots Linux when its image is a bzImage or when it names an
+// initrd: then an image that is not a valid bzImage is refused as a kernel,
+// instead of running as whatever else its bytes happen to look like.
+bool is_linux_guest(const Partition& p) { return p.initrd != nullptr || is_bzimage(p.image, p.image_size); }
+
+// The Linux boot protocol (vmm/linux_loader.hpp), then the ACPI tables the
+// kernel finds its CPU and interrupt controllers in (after the load, which
+// zeroes memory).
+bool load_linux_guest(Partition& p) {
+    p.image_kind = "Linux bzImage";
+    const LinuxImages images{p.image, p.image_size, p.initrd, p.initrd_size, p.config.cmdline};
+    const LinuxLoadResult r = load_linux(images, p.memory(), p.entry);
+    if (r.error != LinuxLoadError::None) {
+        log_error("partition '%s': kernel refused: %s (detail %u)", p.config.name, to_string(r.error), r.detail);
+        return false;
+    }
+    const GuestAcpiResult acpi = build_guest_acpi(p.memory(), guest_layout::kLinuxAcpiRsdp, GuestAcpiConfig{});
+    if (acpi.error != GuestAcpiError::None) {
+        log_error("partition '%s': ACPI tables not built: %s", p.config.name, to_string(acpi.error));
+        return false;
+    }
+    return true;
+}
+
+bool load_other_guest(Partition& p) {
+    const LoadResult r = load_guest_image(p.image, p.image_size, p.memory(), p.config.cmdline, p.entry, p.image_kind);
+    if (r.error != LoadError::None) {
+        log_error("partition '%s': image refused: %s (detail %u)", p.config.name, to_string(r.error), r.detail);
+        return false;
+    }
+    return true;
+}
+
+bool load_image(Partition& p) { return is_linux_guest(p) ? load_linux_guest(p) : load_other_guest(p); }
+
 bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, const BootInfo& boot) {
     p.id = id;
     p.config = config;
@@ -103,9 +141,23 @@ bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, c
     const BootModule& module = boot.modules[config.image_module];
     p.image = reinterpret_cast<const uint8_t*>(module.start);
     p.image_size = module.end - module.start;
+    p.initrd = nullptr;
+    p.initrd_size = 0;
+    if (config.initrd_module != kNoModule) {
+        const BootModule& initrd = boot.modules[config.initrd_module];
+        p.initrd = reinterpret_cast<const uint8_t*>(initrd.start);
+        p.initrd_size = initrd.end - initrd.start;
+    }
     if (!allocate_memory(p)) {
         log_error("partition '%s': %lu MiB of memory%s not available", config.name, config.memory_size / kMiB,
                   config.fixed_placement ? " at the fixed address" : "");
+        return false;
+    }
+    // The image first: a refused image gives its memory back, and nothing
+    // else (EPT, bitmaps, VMCS) has been taken yet, so the next partition
+    // can use this slot and that memory.
+    if (!load_image(p)) {
+        frame_allocator().free_contiguous(p.memory_base, p.memory_size / kFrameSize);
         return false;
     }
     if (!build_ept(p)) {
@@ -114,7 +166,8 @@ bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, c
     }
     build_bitmaps(p);
     p.vmcs = allocate_vmx_region(*g_caps);
-    if (!load_and_reset(p)) return false;
+    reset_vcpu(p);
+    setup_vmcs(p, p.entry);
     // Built on the boot CPU, run on its own: VMCLEAR lets another CPU load it.
     x86::vmx::vmclear(p.vmcs);
     p.state = PartitionState::NotStarted;
@@ -234,11 +287,7 @@ Partition& partition_at(size_t index) { return g_partitions[index]; }
 
 // The same steps at creation and at every restart.
 bool load_and_reset(Partition& p) {
-    const LoadResult r = load_guest_image(p.image, p.image_size, p.memory(), p.config.cmdline, p.entry, p.image_kind);
-    if (r.error != LoadError::None) {
-        log_error("partition '%s': image refused: %s (detail %u)", p.config.name, to_string(r.error), r.detail);
-        return false;
-    }
+    if (!load_image(p)) return false;
     reset_vcpu(p);
     setup_vmcs(p, p.entry);
     return true;

@@ -75,15 +75,16 @@ case_bochs_configuration_refusals() {
   expect_line "^bulkhead: config: .*'colour'"
   expect_line "^bulkhead: config: partition 'ghost': key 'image': no boot module named 'nothere'$"
   expect_line "^bulkhead: config: partition 'greedy': key 'memory': 3T exceeds the 4 GiB partition limit$"
-  expect_line "^bulkhead: config: partition 'good1': key 'name': duplicate of line 4$"
+  expect_line "^bulkhead: config: partition 'good1': key 'name': duplicate of line 5$"
   expect_line "^bulkhead: config: partition 'elsewhere': key 'cpu': CPU 3 does not exist \(this machine has 1\)$"
   expect_line "^bulkhead: config: partition 'fixed-b': key 'memory': .*fixed-a"
-  expect_line '^bulkhead: 3 partitions ready, 6 refused$'
+  expect_line "^bulkhead: partition 'badlinux': kernel refused: .*bzImage.* \(detail 0\)$"
+  expect_line '^bulkhead: 3 partitions ready, 7 refused$'
   for p in good1 fixed-a good2; do
     expect_line "^bulkhead: partition '$p' exited with status 0$"
   done
   expect_line "^bulkhead: partition 'fixed-a': ELF64 image, 4 MiB at host 0x8000000,"
-  expect_line '^bulkhead: summary: 6 configured partitions were refused \(see above\)$'
+  expect_line '^bulkhead: summary: 7 configured partitions were refused \(see above\)$'
   expect_line '^bulkhead: run ended: FAIL: a partition did not meet its expectation \(status 0x16\)$'
   expect_status 1 "Bochs failure"
 }
