@@ -18,7 +18,9 @@ constexpr uint16_t kScratch = 7;
 constexpr uint8_t kLcrDivisorLatch = 0x80;
 constexpr uint8_t kLcr8N1 = 0x03;
 constexpr uint8_t kFcrEnableAndClear = 0x07;    // enable FIFOs, clear RX and TX
-constexpr uint8_t kMcrDtrRtsOut2 = 0x0b;
+constexpr uint8_t kMcrDtrRtsOut2 = 0x0b;   // OUT2 connects the UART's interrupt to the PC's IRQ line
+constexpr uint8_t kLsrDataReady = 0x01;
+constexpr uint8_t kIerReceivedData = 0x01;
 constexpr uint8_t kLsrTransmitHoldingEmpty = 0x20;
 constexpr uint8_t kLsrTransmitterEmpty = 0x40;
 constexpr uint8_t kScratchProbeA = 0x5a;
@@ -70,6 +72,16 @@ void Uart16550::write(char c) {
 
 void Uart16550::flush() {
     if (port_ != 0) wait_for(kLsrTransmitterEmpty);
+}
+
+void Uart16550::enable_receive_interrupt() {
+    if (port_ != 0) x86::out8(port_ + kInterruptEnable, kIerReceivedData);
+}
+
+bool Uart16550::read(uint8_t& byte) {
+    if (port_ == 0 || (x86::in8(port_ + kLineStatus) & kLsrDataReady) == 0) return false;
+    byte = x86::in8(port_ + kData);
+    return true;
 }
 
 }  // namespace bulkhead

@@ -7,6 +7,16 @@
 
 namespace bulkhead {
 
+// The ISA IRQ a legacy serial port's interrupt line is wired to on a PC:
+// COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3. Other ports have no
+// standard line (0 here).
+inline constexpr uint8_t kComOddIrq = 4, kComEvenIrq = 3, kNoIsaIrq = 0;
+constexpr uint8_t legacy_uart_irq(uint16_t port) {
+    if (port == kCom1Port || port == kCom3Port) return kComOddIrq;
+    if (port == kCom2Port || port == kCom4Port) return kComEvenIrq;
+    return kNoIsaIrq;
+}
+
 class Uart16550 {
 public:
     enum class InitResult : uint8_t { Ok, NotPresent, BadBaud };
@@ -22,6 +32,12 @@ public:
     // Waits until every byte has left the shift register, so nothing is lost
     // when the machine powers off or the emulator exits right after.
     void flush();
+
+    // Receiving. The UART raises its interrupt line (routed by the caller,
+    // vmm/console_input.cpp) while received data waits; read() takes one
+    // byte, false when none is there.
+    void enable_receive_interrupt();
+    bool read(uint8_t& byte);
 
     bool ready() const { return port_ != 0; }
     uint16_t port() const { return port_; }

@@ -98,6 +98,8 @@ void log_flush() {
     if (g_console.uart != nullptr) g_console.uart->flush();
 }
 
+Uart16550* log_console_uart() { return g_console.uart; }
+
 }  // namespace bulkhead
 
 namespace bulkhead {

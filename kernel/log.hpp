@@ -41,6 +41,10 @@ void log_partition_line(const char* partition, const char* text, size_t length);
 // Waits until the serial port has sent everything (before power-off).
 void log_flush();
 
+// The console's UART (for console input, vmm/console_input.cpp), or null
+// while there is none.
+Uart16550* log_console_uart();
+
 // Logs how many bytes the UART failed to send, if any (a UART that stays
 // busy), so even losses leave a trace. Called when the run ends.
 void report_console_losses();

@@ -19,6 +19,8 @@ namespace {
 // window never has to map a whole 64 KiB table at once.
 constexpr size_t kCopyChunkSize = 4096;
 
+constexpr uint8_t kIsaBus = 0;   // the only bus interrupt source overrides name
+
 // The copy read_madt parses. Static, not on the stack: a 64 KiB table would
 // overflow the 16 KiB kernel stack. One copy is enough because only the boot
 // CPU reads the MADT, before the others are started.
@@ -90,7 +92,19 @@ MadtError parse_entry(const uint8_t* entry, uint8_t type, size_t length, MadtInf
         case kAcpiMadtTypeIoApic: {
             AcpiMadtIoApic io_apic;
             if (!read_entry(entry, length, io_apic)) return MadtError::TruncatedEntry;
+            if (info.io_apic_count < kMaxIoApics)
+                info.io_apics[info.io_apic_count] = {io_apic.io_apic_id, io_apic.address, io_apic.gsi_base};
             ++info.io_apic_count;
+            return MadtError::None;
+        }
+        case kAcpiMadtTypeInterruptSourceOverride: {
+            AcpiMadtInterruptSourceOverride source;
+            if (!read_entry(entry, length, source)) return MadtError::TruncatedEntry;
+            if (source.bus == kIsaBus && info.override_count < kMaxSourceOverrides)
+                info.overrides[info.override_count++] = {
+                    source.source, source.gsi,
+                    (source.flags & kMpsIntiPolarityMask) == kMpsIntiPolarityActiveLow,
+                    (source.flags & kMpsIntiTriggerMask) == kMpsIntiTriggerLevel};
             return MadtError::None;
         }
         case kAcpiMadtTypeLocalApicAddressOverride: {
@@ -100,8 +114,8 @@ MadtError parse_entry(const uint8_t* entry, uint8_t type, size_t length, MadtInf
             return MadtError::None;
         }
         default:
-            // Interrupt source overrides, NMI wiring and types we do not know
-            // carry nothing we use yet; the caller steps over them.
+            // NMI wiring and types we do not know carry nothing we use;
+            // the caller steps over them.
             return MadtError::None;
     }
 }
@@ -192,6 +206,22 @@ MadtError read_madt(PhysReader reader, void* context, const AcpiRoot& root, Madt
     // acpi_find_table checked the firmware's bytes; parse_madt checks our
     // copy again, since only the copy is sure not to change under us.
     return parse_madt(g_madt_copy, length, out);
+}
+
+IsaIrqRoute isa_irq_route(const MadtInfo& info, uint8_t irq) {
+    for (size_t i = 0; i < info.override_count; ++i)
+        if (info.overrides[i].irq == irq) return info.overrides[i];
+    return {irq, irq, false, false};
+}
+
+const IoApicDescriptor* io_apic_for_gsi(const MadtInfo& info, uint32_t gsi) {
+    const size_t listed = info.io_apic_count < kMaxIoApics ? info.io_apic_count : kMaxIoApics;
+    const IoApicDescriptor* best = nullptr;
+    for (size_t i = 0; i < listed; ++i) {
+        const IoApicDescriptor& a = info.io_apics[i];
+        if (a.gsi_base <= gsi && (best == nullptr || a.gsi_base > best->gsi_base)) best = &a;
+    }
+    return best;
 }
 
 }  // namespace bulkhead

@@ -10,6 +10,10 @@
 // and every entry is bounds checked against the table's verified length
 // before any of its bytes is used. The parser works on a copy in ordinary
 // memory, so the host unit tests run it unchanged.
+//
+// Besides the processors, it keeps the I/O APICs and the ISA interrupt
+// source overrides: the hypervisor routes its console UART's interrupt
+// through them.
 #pragma once
 
 #include <stddef.h>
@@ -31,6 +35,25 @@ struct CpuDescriptor {
     bool online_capable;   // not enabled, but may be hot-added later
 };
 
+// I/O APICs and the interrupt source overrides the boot CPU routes host
+// interrupts with (the console UART's); more of them are counted, not kept.
+inline constexpr size_t kMaxIoApics = 8;
+inline constexpr size_t kMaxSourceOverrides = 16;
+
+struct IoApicDescriptor {
+    uint8_t id;
+    uint64_t address;   // physical address of its registers
+    uint32_t gsi_base;  // the first global system interrupt its pins carry
+};
+
+// An ISA IRQ and the global system interrupt it arrives at, with its wiring.
+struct IsaIrqRoute {
+    uint8_t irq;
+    uint32_t gsi;
+    bool active_low;
+    bool level_triggered;
+};
+
 struct MadtInfo {
     uint64_t local_apic_address;  // physical; the 64-bit override if there is one
     CpuDescriptor cpus[kMaxCpus]; // in table order, each APIC ID once
@@ -38,9 +61,20 @@ struct MadtInfo {
     // Processor entries not listed: beyond kMaxCpus, disabled and not online
     // capable, or naming the broadcast ID (which no processor can have).
     size_t cpus_ignored;
-    uint32_t io_apic_count;
+    uint32_t io_apic_count;       // all that are listed; the first kMaxIoApics are in io_apics
+    IoApicDescriptor io_apics[kMaxIoApics];
+    IsaIrqRoute overrides[kMaxSourceOverrides];   // from type 2 entries for bus 0 (ISA)
+    size_t override_count;
     bool legacy_pics;             // PCAT_COMPAT: 8259 PICs present; mask them
 };
+
+// Where ISA IRQ `irq` arrives: an override if the table has one, else GSI
+// `irq`, active-high, edge-triggered (the ISA convention).
+IsaIrqRoute isa_irq_route(const MadtInfo& info, uint8_t irq);
+
+// The I/O APIC whose pins include `gsi` (pins per I/O APIC are not in the
+// MADT: an I/O APIC's range ends where the next one's begins), or null.
+const IoApicDescriptor* io_apic_for_gsi(const MadtInfo& info, uint32_t gsi);
 
 enum class MadtError {
     None,

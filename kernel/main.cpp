@@ -22,6 +22,7 @@
 #include "kernel/stacks.hpp"
 #include "kernel/tsc.hpp"
 #include "kernel/version.hpp"
+#include "kernel/wall_clock.hpp"
 #include "vmm/partitions.hpp"
 #include "vmm/vmx_root.hpp"
 
@@ -119,6 +120,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t magic, uint64_t mbi_address) {
     }
     log_info("vmx: VMX root operation entered (VMXON region at %#lx)", vmxon_region);
     tsc_init();
+    wall_clock_init();
     start_application_processors(caps, g_boot_info);
     run_selftest_on_other_cpus(options.selftest);
     end_run(run_partitions(g_boot_info, caps, {options.slice_us, options.run_limit_ms}));

@@ -30,4 +30,18 @@ const AcpiRoot* acpi_root(AcpiError& error) {
     return g_root_error == AcpiError::None ? &g_root : nullptr;
 }
 
+const MadtInfo* platform_madt(MadtError& error) {
+    static MadtInfo madt;
+    static MadtError madt_error = MadtError::NoMadt;
+    static bool read = false;
+    if (!read) {
+        read = true;
+        AcpiError acpi_error = AcpiError::None;
+        const AcpiRoot* root = acpi_root(acpi_error);
+        madt_error = root == nullptr ? MadtError::NoMadt : read_madt(read_physical, nullptr, *root, madt);
+    }
+    error = madt_error;
+    return madt_error == MadtError::None ? &madt : nullptr;
+}
+
 }  // namespace bulkhead

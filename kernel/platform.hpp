@@ -8,6 +8,7 @@
 
 #include "kernel/acpi.hpp"
 #include "kernel/boot_info.hpp"
+#include "kernel/madt.hpp"
 
 namespace bulkhead {
 
@@ -18,5 +19,10 @@ const AcpiRoot* acpi_root(AcpiError& error);
 
 // A PhysReader over the identity map: false for unmapped ranges.
 bool read_physical(void* context, uint64_t phys, void* out, size_t length);
+
+// The machine's MADT (processors, I/O APICs, interrupt overrides), read once
+// on first use; null with the reason in `error` when there is none. First
+// called by the boot CPU before the others start.
+const MadtInfo* platform_madt(MadtError& error);
 
 }  // namespace bulkhead

@@ -166,6 +166,7 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
     x86::normalize_cr0();
     x86::load_descriptor_tables(cpu.tables, ist_stacks(cpu));
     g_apic.init();   // this CPU's own APIC: software-enabled, or kicks would not arrive
+    g_apic.enable_timer(kWakeTimerVector);
     if (!enter_vmx_root(cpu.vmxon_region)) {
         log_error("smp: cpu %lu (APIC id %u) refused VMXON; it stays halted", index, cpu.apic_id);
         x86::halt_forever();
@@ -187,20 +188,21 @@ size_t start_application_processors(const x86::VmxCapabilities& caps, const Boot
     g_caps = &caps;
     LocalApic& apic = g_apic;
     apic.init();
-    AcpiError acpi_error = AcpiError::None;
-    const AcpiRoot* root = acpi_root(acpi_error);
-    static MadtInfo madt;
-    const MadtError madt_error = root == nullptr ? MadtError::NoMadt : read_madt(read_physical, nullptr, *root, madt);
+    apic.calibrate_timer(tsc_hz());   // before the APs start: they share its result
+    apic.enable_timer(kWakeTimerVector);
+    MadtError madt_error = MadtError::None;
+    const MadtInfo* madt_info = platform_madt(madt_error);
     const uint32_t boot_apic_id = apic.id();
     g_cpus[0] = PerCpu{};
     g_cpus[0].apic_id = boot_apic_id;
     g_cpus[0].boot_cpu = true;
     g_cpus[0].online = true;
     g_cpu_count = 1;
-    if (madt_error != MadtError::None) {
+    if (madt_info == nullptr) {
         log_warn("smp: no processor list (%s); running on the boot CPU only", to_string(madt_error));
         return 1;
     }
+    const MadtInfo& madt = *madt_info;
     if (const char* why = why_trampoline_impossible(boot)) {
         log_warn("smp: %s; running on the boot CPU only", why);
         return 1;
@@ -265,6 +267,12 @@ bool name_ap_stack_guard(uint64_t address, char* out, size_t capacity) {
 // the HLT still wakes it (no lost wake-up). Interrupts are off again after.
 void wait_for_kick() { asm volatile("sti\n hlt\n cli" ::: "memory"); }
 
+void wait_for_interrupt(uint64_t deadline) {
+    if (deadline != 0) g_apic.arm_timer(deadline);
+    wait_for_kick();
+    if (deadline != 0) g_apic.disarm_timer();
+}
+
 void run_on_all_cpus(void (*work)(size_t cpu_index)) {
     __atomic_store_n(&g_work_done, 0, __ATOMIC_RELAXED);
     g_work = work;
@@ -281,5 +289,7 @@ void kick_cpu(size_t cpu_index) {
 }
 
 void acknowledge_interrupt() { g_apic.end_of_interrupt(); }
+
+uint32_t cpu_apic_id(size_t cpu_index) { return g_cpus[cpu_index].apic_id; }
 
 }  // namespace bulkhead

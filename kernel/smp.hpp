@@ -28,10 +28,33 @@ void run_on_all_cpus(void (*work)(size_t cpu_index));
 // off, after checking for work: a kick sent after the check still wakes it.
 void wait_for_kick();
 
-// The interrupt vector one CPU sends another to force it out of its guest
-// (the interrupt makes the guest exit; the exit handler looks for requests).
+// The same, but also woken by this CPU's local APIC timer when the TSC
+// reaches `deadline` (0: no deadline). A deadline already past wakes it at once.
+void wait_for_interrupt(uint64_t deadline);
+
+// Lets the interrupts pending at this CPU's local APIC in (through the IDT)
+// and masks them again. The scheduler does it between partitions, so that a
+// host interrupt never waits longer than one time slice whatever the guest
+// does: external-interrupt exiting should catch every one while a guest
+// runs, but Bochs 2.7 does not exit for an interrupt that became pending in
+// root mode while the guest it enters has RFLAGS.IF clear (measured: the
+// console's interrupt stayed in the IRR for seconds under a guest spinning
+// with interrupts off).
+inline void take_pending_interrupts() { asm volatile("sti\n nop\n cli" ::: "memory"); }
+
+// The host's own interrupt vectors. Guests never see them: a guest's
+// interrupts are virtual (vmm/virtual_platform.hpp) and injected by VMX.
+//   kick:          one CPU forces another out of its guest (the interrupt
+//                  makes the guest exit; the exit handler looks for requests);
+//   wake timer:    an idle CPU's timer for a waiting guest's next deadline;
+//   console input: the console UART received something (vmm/console_input.hpp).
 inline constexpr uint8_t kKickVector = 0xf0;
+inline constexpr uint8_t kWakeTimerVector = 0xf1;
+inline constexpr uint8_t kConsoleInputVector = 0xf2;
 void kick_cpu(size_t cpu_index);
+
+// The local APIC ID of an online CPU (0: the boot CPU), for interrupt routing.
+uint32_t cpu_apic_id(size_t cpu_index);
 
 // For the exception handler's stack-overflow hint: if `address` lies in the
 // guard page below one of an application processor's stacks, names that CPU

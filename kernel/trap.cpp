@@ -15,6 +15,7 @@ namespace bulkhead {
 namespace {
 
 bool g_in_fatal_exception = false;
+HostInterruptHandler g_host_handlers[x86::kIdtVectors];
 
 void dump_registers(const TrapFrame& f) {
     log_error("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx", f.rax, f.rbx, f.rcx, f.rdx);
@@ -61,19 +62,25 @@ bool apply_exception_fixup(TrapFrame& frame, const ExceptionFixup* begin, const 
     return false;
 }
 
+void set_host_interrupt_handler(uint8_t vector, HostInterruptHandler handler) { g_host_handlers[vector] = handler; }
+
+void handle_host_interrupt(uint8_t vector) {
+    if (HostInterruptHandler handler = g_host_handlers[vector]) {
+        handler();
+    } else if (vector != kKickVector && vector != kWakeTimerVector) {
+        log_warn("unexpected interrupt vector %u ignored", vector);
+    }
+    acknowledge_interrupt();
+}
+
 extern "C" void trap_dispatch(TrapFrame* frame) {
     const bool is_exception = frame->vector < x86::kFirstExternalVector;
     if (is_exception && frame->vector == static_cast<uint64_t>(x86::Vector::GeneralProtection) &&
         apply_exception_fixup(*frame, __exception_fixups_start, __exception_fixups_end))
         return;
     if (is_exception) fatal_exception(*frame);
-    // The hypervisor enables interrupts only while an idle CPU waits in HLT;
-    // the one interrupt it expects then is another CPU's kick.
-    if (frame->vector == kKickVector) {
-        acknowledge_interrupt();
-        return;
-    }
-    log_warn("unexpected interrupt vector %lu ignored", frame->vector);
+    // The hypervisor enables interrupts only while an idle CPU waits in HLT.
+    handle_host_interrupt(static_cast<uint8_t>(frame->vector));
 }
 
 }  // namespace bulkhead

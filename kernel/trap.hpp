@@ -28,4 +28,14 @@ bool apply_exception_fixup(TrapFrame& frame, const ExceptionFixup* begin, const 
 
 extern "C" void trap_dispatch(TrapFrame* frame);
 
+// Host interrupts (the vectors kernel/smp.hpp names) arrive two ways: through
+// the IDT while an idle CPU waits in HLT, or as a VM exit while a guest runs
+// (acknowledged by the exit, vector in the exit information). Both end in
+// handle_host_interrupt, which runs the handler registered for the vector
+// and then signals the end of the interrupt to the local APIC. A kick or a
+// wake-up needs no handler: ending the HLT or the guest's run is the point.
+using HostInterruptHandler = void (*)();
+void set_host_interrupt_handler(uint8_t vector, HostInterruptHandler handler);
+void handle_host_interrupt(uint8_t vector);
+
 }  // namespace bulkhead

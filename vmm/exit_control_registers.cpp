@@ -119,6 +119,9 @@ ExitAction handle_cr_access(ExitContext& exit) {
 
 // XSETBV loads XCR0, which VMX does not switch: check the value as the CPU
 // would (SDM Vol. 1, 13.3), load it, and remember it for partition switches.
+// The CPU has more rules than these (AVX-512's three components go together,
+// ...): a value it still refuses faults in the hypervisor's XSETBV, which
+// write_xcr0_safe survives, and the guest gets the #GP it would get natively.
 ExitAction handle_xsetbv(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
     const auto index = static_cast<uint32_t>(regs[Gpr::Rcx]);
@@ -127,11 +130,10 @@ ExitAction handle_xsetbv(ExitContext& exit) {
     const uint64_t supported_mask = (uint64_t{supported.edx} << kHighHalfShift) | supported.eax;
     const bool valid = index == x86::xcr0::kIndex && (value & x86::xcr0::kX87) && (value & ~supported_mask) == 0 &&
                        (!(value & x86::xcr0::kAvx) || (value & x86::xcr0::kSse));
-    if (!valid) {
+    if (!valid || !x86::write_xcr0_safe(value)) {
         inject_exception(exit.partition, x86::Vector::GeneralProtection, true, 0);
         return ExitAction::Resume;
     }
-    x86::write_xcr0(value);
     exit.partition.vcpu.unswitched.xcr0 = value;
     skip_instruction();
     return ExitAction::Resume;

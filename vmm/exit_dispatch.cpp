@@ -5,6 +5,8 @@
 #include "kernel/log.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/partition.hpp"
+#include "vmm/vcpu_events.hpp"
+#include "vmm/vmx_entry_layout.h"
 #include "vmm/vmcs.hpp"
 
 namespace bulkhead {
@@ -24,13 +26,14 @@ constexpr void set(ExitTable& t, ExitReason reason, ExitHandler handler) {
     t.handlers[static_cast<unsigned>(reason)] = handler;
 }
 
-// VMX instructions and GETSEC always exit; the guest sees no VMX, so each is
-// an invalid opcode for it.
-constexpr ExitReason kVmxInstructionExits[] = {
+// VMX instructions and GETSEC always exit, MONITOR and MWAIT exit because
+// Bulkhead asks them to; the guest's CPUID shows none of them, so each is an
+// invalid opcode for it.
+constexpr ExitReason kInvalidOpcodeExits[] = {
     ExitReason::Vmclear, ExitReason::Vmlaunch, ExitReason::Vmptrld, ExitReason::Vmptrst,
     ExitReason::Vmread,  ExitReason::Vmresume, ExitReason::Vmwrite, ExitReason::Vmxoff,
     ExitReason::Vmxon,   ExitReason::Invept,   ExitReason::Invvpid, ExitReason::Vmfunc,
-    ExitReason::Getsec};
+    ExitReason::Getsec,  ExitReason::Monitor,  ExitReason::Mwait};
 
 constexpr ExitTable make_exit_table() {
     ExitTable t{};
@@ -38,11 +41,12 @@ constexpr ExitTable make_exit_table() {
     set(t, ExitReason::ExceptionOrNmi, handle_exception_or_nmi);
     set(t, ExitReason::ExternalInterrupt, handle_external_interrupt);
     set(t, ExitReason::TripleFault, handle_triple_fault);
+    set(t, ExitReason::InterruptWindow, handle_interrupt_window);
     set(t, ExitReason::InitSignal, handle_init_signal);
     set(t, ExitReason::Cpuid, handle_cpuid);
     set(t, ExitReason::Hlt, handle_hlt);
     set(t, ExitReason::Vmcall, handle_vmcall);
-    for (ExitReason vmx_instruction : kVmxInstructionExits) set(t, vmx_instruction, handle_vmx_instruction);
+    for (ExitReason unavailable : kInvalidOpcodeExits) set(t, unavailable, handle_invalid_opcode);
     set(t, ExitReason::CrAccess, handle_cr_access);
     set(t, ExitReason::IoInstruction, handle_io);
     set(t, ExitReason::Rdmsr, handle_rdmsr);
@@ -98,15 +102,30 @@ ExitAction dispatch_exit(Partition& partition) {
     return kExitTable.handlers[basic](exit);
 }
 
-// Called by vmm/vmx_entry.S on every VM exit, with the guest's registers
-// saved. The registers live inside the partition's Vcpu, so they lead to the
+namespace {
+// The registers live inside the partition's Vcpu, so they lead to the
 // partition without any per-CPU lookup.
-extern "C" uint64_t vmx_handle_exit(GuestRegisters* registers) {
+Partition& partition_of(GuestRegisters* registers) {
     const auto* vcpu = reinterpret_cast<const Vcpu*>(reinterpret_cast<const char*>(registers) -
                                                      __builtin_offsetof(Vcpu, registers));
-    Partition& partition = *vcpu->partition;
+    return *vcpu->partition;
+}
+}  // namespace
+
+// Called by vmm/vmx_entry.S on every VM exit, with the guest's registers
+// saved. Returns 0 to resume the guest at once, 1 to leave the CPU.
+extern "C" uint64_t vmx_handle_exit(GuestRegisters* registers) {
+    Partition& partition = partition_of(registers);
     partition.vcpu.launched = true;
     return dispatch_exit(partition) == ExitAction::Resume ? 0 : 1;
 }
+
+// Called by vmm/vmx_entry.S before resuming, only when the vCPU's attention
+// flag is set (the stub tests it itself: one compare and branch on every
+// exit, nothing more when no interrupt or timer work is pending).
+extern "C" void vmx_service_events(GuestRegisters* registers) { service_vcpu_events(partition_of(registers)); }
+
+static_assert(__builtin_offsetof(Vcpu, attention) - __builtin_offsetof(Vcpu, registers) == VCPU_ATTENTION_OFFSET,
+              "vmm/vmx_entry.S tests the attention flag by its offset from the registers");
 
 }  // namespace bulkhead

@@ -4,7 +4,8 @@
 //
 // Reading order for students: exit_dispatch.cpp (the table and the fail-stop
 // default), then one handler file per kind of exit: exit_cpuid.cpp,
-// exit_io.cpp, exit_msr.cpp, exit_control_registers.cpp, exit_simple.cpp.
+// exit_io.cpp, exit_msr.cpp, exit_control_registers.cpp, exit_mmio.cpp,
+// exit_simple.cpp; interrupts and the guest's timer are in vcpu_events.cpp.
 #pragma once
 
 #include <stdint.h>
@@ -47,7 +48,8 @@ ExitAction handle_preemption_timer(ExitContext& exit);
 ExitAction handle_vmcall(ExitContext& exit);
 ExitAction handle_triple_fault(ExitContext& exit);
 ExitAction handle_init_signal(ExitContext& exit);
-ExitAction handle_vmx_instruction(ExitContext& exit);
+ExitAction handle_invalid_opcode(ExitContext& exit);
+ExitAction handle_interrupt_window(ExitContext& exit);
 ExitAction handle_ept_violation(ExitContext& exit);
 ExitAction handle_ept_misconfiguration(ExitContext& exit);
 ExitAction handle_entry_failure(ExitContext& exit);

@@ -1,6 +1,7 @@
-// The exits that need only a few lines each: HLT, VMCALL, the ones that stop
-// a partition (triple fault, INIT, EPT violations, failed VM entries), VMX
-// instructions (#UD), and host events that arrive while a guest runs.
+// The exits that need only a few lines each: HLT, the preemption timer and
+// the interrupt window, VMCALL, the ones that stop a partition (triple
+// fault, INIT, EPT misconfigurations, failed VM entries), instructions the
+// guest does not have (#UD), and host events that arrive while a guest runs.
 #include "kernel/log.hpp"
 #include "arch/x86_64/descriptors.hpp"
 #include "vmm/exit_handlers.hpp"
@@ -10,6 +11,8 @@
 #include "vmm/partitions.hpp"
 #include "vmm/vmcs.hpp"
 #include "kernel/smp.hpp"
+#include "kernel/trap.hpp"
+#include "vmm/vcpu_events.hpp"
 
 namespace bulkhead {
 
@@ -17,17 +20,32 @@ namespace {
 using x86::vmx::VmcsField;
 }  // namespace
 
-// HLT: nothing can wake the partition yet (no virtual interrupts until a
-// later issue), so it leaves the CPU to the others.
+// HLT: the vCPU waits for its next interrupt. One that is deliverable
+// already is taken at once; otherwise the partition leaves the CPU until its
+// APIC timer fires or a device interrupt (console input) arrives. With
+// interrupts off, or its local APIC off, nothing can ever wake it: it stays
+// halted (a guest's way of saying it is done without reporting a status).
 ExitAction handle_hlt(ExitContext& exit) {
     skip_instruction();
+    switch (halt_vcpu(exit.partition)) {
+        case HaltOutcome::Continue: return ExitAction::Resume;
+        case HaltOutcome::Wait: exit.partition.state = PartitionState::Waiting; return ExitAction::Yield;
+        case HaltOutcome::Forever: break;
+    }
     exit.partition.state = PartitionState::Halted;
     return ExitAction::Yield;
 }
 
-// The VMX-preemption timer ran out: the partition's time slice is over. It
-// stays ready and waits for its next turn.
-ExitAction handle_preemption_timer(ExitContext&) { return ExitAction::Yield; }
+// The VMX-preemption timer ran out: the partition's time slice is over, or
+// its APIC timer is due (vmm/vcpu_events.cpp decides which).
+ExitAction handle_preemption_timer(ExitContext& exit) { return preemption_timer_fired(exit.partition); }
+
+// The guest can take an interrupt now that it could not take before; the
+// injection happens on the way back in (service_vcpu_events).
+ExitAction handle_interrupt_window(ExitContext& exit) {
+    request_attention(exit.partition.vcpu);
+    return ExitAction::Resume;
+}
 
 ExitAction handle_vmcall(ExitContext& exit) {
     GuestRegisters& regs = exit.registers;
@@ -58,19 +76,12 @@ ExitAction handle_triple_fault(ExitContext& exit) {
 ExitAction handle_init_signal(ExitContext& exit) { return stop_partition(exit.partition, "INIT signal received"); }
 
 // The guest sees no VMX (CPUID hides it), so VMX instructions are invalid
-// opcodes for it, as on a CPU without VMX.
-ExitAction handle_vmx_instruction(ExitContext& exit) {
+// opcodes for it, as on a CPU without VMX. The same goes for MONITOR and
+// MWAIT: CPUID hides them too, because an MWAIT executed natively could put
+// the physical CPU into a sleep state the preemption timer does not wake.
+ExitAction handle_invalid_opcode(ExitContext& exit) {
     inject_exception(exit.partition, x86::Vector::InvalidOpcode);
     return ExitAction::Resume;
-}
-
-// The EPT maps all of the partition's memory and nothing else, so a violation
-// is an access outside the partition: a bug or an attack. Stop it.
-ExitAction handle_ept_violation(ExitContext& exit) {
-    const x86::vmx::EptViolationQualification q{vmcs::read(VmcsField::ExitQualification)};
-    const char* access = q.caused_by_fetch() ? "instruction fetch" : q.caused_by_write() ? "write" : "read";
-    return stop_partition(exit.partition, "%s at guest-physical %#lx outside its memory (rip %#lx)", access,
-                          vmcs::read(VmcsField::GuestPhysicalAddress), vmcs::read(VmcsField::GuestRip));
 }
 
 ExitAction handle_ept_misconfiguration(ExitContext& exit) {
@@ -84,11 +95,13 @@ ExitAction handle_entry_failure(ExitContext& exit) {
 }
 
 // Host interrupts stay masked in the hypervisor; one that arrives while a
-// guest runs makes it exit and is acknowledged by the exit. The only one
-// Bulkhead sends is a kick: a request (pause, stop, restart ...) waits for
-// this CPU. Leave the guest so the scheduler can carry it out.
+// guest runs makes it exit and is acknowledged by the exit (the vector is in
+// the exit information). A kick means a request (pause, stop, restart ...)
+// waits for this CPU: leave the guest so the scheduler can carry it out.
+// Console input is queued for its partition by the handler.
 ExitAction handle_external_interrupt(ExitContext& exit) {
-    acknowledge_interrupt();
+    const x86::vmx::InterruptionInfo info{static_cast<uint32_t>(vmcs::read(VmcsField::VmExitInterruptionInfo))};
+    handle_host_interrupt(info.vector());
     return has_pending_request(exit.partition) ? ExitAction::Yield : ExitAction::Resume;
 }
 

@@ -13,6 +13,7 @@
 #include "arch/x86_64/acpi_fadt.hpp"
 #include "arch/x86_64/acpi_tables.hpp"
 #include "arch/x86_64/madt_tables.hpp"
+#include "drivers/uart16550_defs.hpp"
 #include "kernel/lib/string.hpp"
 
 namespace bulkhead {
@@ -52,9 +53,33 @@ constexpr uint8_t kLint1 = 1;
 
 // AML opcodes and prefixes (ACPI 6.5, chapter 20).
 constexpr uint8_t kAmlZeroOp = 0x00;      // the integer 0
+constexpr uint8_t kAmlOneOp = 0x01;       // the integer 1
 constexpr uint8_t kAmlNameOp = 0x08;      // DefName := NameOp NameString DataRefObject
 constexpr uint8_t kAmlBytePrefix = 0x0A;  // ByteConst := BytePrefix ByteData
+constexpr uint8_t kAmlDWordPrefix = 0x0C; // DWordConst := DWordPrefix DWordData
+constexpr uint8_t kAmlScopeOp = 0x10;     // DefScope := ScopeOp PkgLength NameString TermList
+constexpr uint8_t kAmlBufferOp = 0x11;    // DefBuffer := BufferOp PkgLength BufferSize ByteList
 constexpr uint8_t kAmlPackageOp = 0x12;   // DefPackage := PackageOp PkgLength NumElements PackageElementList
+constexpr uint8_t kAmlExtOpPrefix = 0x5B; // the first byte of two-byte opcodes
+constexpr uint8_t kAmlDeviceOp = 0x82;    // DefDevice := ExtOpPrefix DeviceOp PkgLength NameString TermList
+
+// Resource descriptors in a _CRS buffer (ACPI 6.5, 6.4): small items, the
+// tag byte holding the type and the length of the data after it.
+constexpr uint8_t kResourceIo = 0x47;         // I/O port descriptor, 7 data bytes
+constexpr uint8_t kResourceIoDecode16 = 0x01; // decodes all 16 address lines
+constexpr uint8_t kResourceIrqNoFlags = 0x22; // IRQ descriptor, 2 data bytes: the IRQ mask
+constexpr uint8_t kResourceEndTag = 0x79;     // end tag, 1 data byte: a checksum, 0 = none
+
+// The COM1 device's identity: EisaId ("PNP0501"), a 16550-compatible UART,
+// compressed as the specification says (three 5-bit letters, then four hex
+// digits), in the byte order AML stores a DWord.
+constexpr uint32_t kEisaIdPnp0501 = 0x0105D041;
+constexpr uint8_t kCom1IoAlignment = 1;
+constexpr uint8_t kCom1IoLength = 8;
+constexpr uint8_t kCom1Irq = 4;   // ISA IRQ 4: vmm/virtual_platform.hpp wires it to I/O APIC pin 4
+
+constexpr uint8_t low_byte(uint32_t v) { return static_cast<uint8_t>(v); }
+constexpr uint8_t byte_of(uint32_t v, unsigned n) { return static_cast<uint8_t>(v >> (8 * n)); }
 
 // A one-byte PkgLength has bits 7:6 = 0 (no bytes follow) and the length in
 // bits 5:0, so it can say at most 63.
@@ -71,13 +96,39 @@ constexpr uint8_t kS5PkgLength = 8;
 constexpr size_t kS5PkgLengthOffset = 6;  // after NameOp, the 4-byte NameSeg and PackageOp
 static_assert(kS5PkgLength <= kAmlPkgLengthOneByteMax);
 
+// The COM1 device's PkgLengths (each counts itself and what follows it to
+// the end of its object): the _CRS buffer holds the I/O descriptor (8), the
+// IRQ descriptor (3) and the end tag (2).
+constexpr uint8_t kCom1ResourceBytes = 8 + 3 + 2;
+constexpr uint8_t kCom1CrsPkgLength = 1 + 2 + kCom1ResourceBytes;   // PkgLength, BufferSize (ByteConst), bytes
+constexpr uint8_t kCom1DevicePkgLength = 1 + 4 + 10 + 6 + (1 + 4 + 1 + kCom1CrsPkgLength);
+constexpr uint8_t kSbScopePkgLength = 1 + 4 + (2 + kCom1DevicePkgLength);
+static_assert(kSbScopePkgLength <= kAmlPkgLengthOneByteMax, "one-byte PkgLengths throughout");
+
 // The whole TermList of the DSDT, in ASL:
 //     DefinitionBlock ("", "DSDT", 2, "BLKHD ", "BULKHEAD", 1) {
 //         Name (_S5_, Package (4) { 5, 5, 0, 0 })
+//         Scope (\_SB) {
+//             Device (COM1) {
+//                 Name (_HID, EisaId ("PNP0501"))
+//                 Name (_UID, One)
+//                 Name (_CRS, ResourceTemplate () {
+//                     IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08)
+//                     IRQNoFlags () {4}
+//                 })
+//             }
+//         }
 //     }
 // The DefinitionBlock line *is* the SDT header (written separately); what
-// follows is its body. Top-level names in a DSDT live in the root scope, so
-// the NameSeg "_S5_" defines \_S5_ without a RootChar ('\') prefix.
+// follows is its body, byte for byte what ACPICA's iasl makes of it. Top-level
+// names in a DSDT live in the root scope, so the NameSeg "_S5_" defines
+// \_S5_ and "_SB_" names \_SB without a RootChar ('\') prefix.
+//
+// Why COM1 is described: a hardware-reduced platform has no legacy ISA IRQ
+// mapping, so Linux connects the serial port's IRQ 4 to the I/O APIC only
+// through an ACPI device's resources (its 8250_pnp driver, as on every PC's
+// firmware). Without it the port prints (polled) but never interrupts, and
+// userspace output and all input are lost.
 constexpr uint8_t kDsdtAml[] = {
     kAmlNameOp,                         // Name (
     '_', 'S', '5', '_',                 //   NameSeg: always 4 characters, padded with '_'
@@ -88,9 +139,23 @@ constexpr uint8_t kDsdtAml[] = {
     kAmlBytePrefix, kGuestS5SleepType,  //     SLP_TYPb: for a PM1b block; there is none, kept equal
     kAmlZeroOp,                         //     reserved
     kAmlZeroOp,                         //     reserved
-};                                      // )
-static_assert(sizeof(kDsdtAml) == kS5PkgLengthOffset + kS5PkgLength,
-              "PkgLength covers exactly the rest of the AML");
+                                        // )
+    kAmlScopeOp, kSbScopePkgLength, '_', 'S', 'B', '_',                         // Scope (\_SB) {
+    kAmlExtOpPrefix, kAmlDeviceOp, kCom1DevicePkgLength, 'C', 'O', 'M', '1',   //   Device (COM1) {
+    kAmlNameOp, '_', 'H', 'I', 'D', kAmlDWordPrefix,                           //     Name (_HID, EisaId)
+    byte_of(kEisaIdPnp0501, 0), byte_of(kEisaIdPnp0501, 1), byte_of(kEisaIdPnp0501, 2), byte_of(kEisaIdPnp0501, 3),
+    kAmlNameOp, '_', 'U', 'I', 'D', kAmlOneOp,                                 //     Name (_UID, One)
+    kAmlNameOp, '_', 'C', 'R', 'S', kAmlBufferOp, kCom1CrsPkgLength,           //     Name (_CRS, Buffer
+    kAmlBytePrefix, kCom1ResourceBytes,                                        //       of 13 bytes:
+    kResourceIo, kResourceIoDecode16,                                          //       IO (Decode16,
+    low_byte(kCom1Port), byte_of(kCom1Port, 1),                                //         minimum 0x3f8
+    low_byte(kCom1Port), byte_of(kCom1Port, 1),                                //         maximum 0x3f8
+    kCom1IoAlignment, kCom1IoLength,                                           //         1, 8)
+    kResourceIrqNoFlags, static_cast<uint8_t>(1u << kCom1Irq), 0,              //       IRQNoFlags () {4}
+    kResourceEndTag, 0,                                                        //     }) } }
+};
+static_assert(sizeof(kDsdtAml) == kS5PkgLengthOffset + kS5PkgLength + 1 + kSbScopePkgLength,
+              "each PkgLength covers exactly the rest of its object");
 
 // ---- Layout -----------------------------------------------------------------------
 

@@ -162,6 +162,10 @@ inline constexpr size_t kMaxPageDirectories = kMaxMemory / x86::kPageSize1G;
 // load address + 51.5 MiB init_size = 68 MiB before its first process), and
 // the loader's check of the kernel at hand says how much.
 inline constexpr uint64_t kLinuxMinMemory = 64 * kMiB;
+// The I/O APIC's registers (0xfec00000, below the local APIC's) are the
+// lowest emulated device addresses; a Linux guest's RAM ends before them.
+inline constexpr uint64_t kLinuxMaxMemory = 0xfec00000;
+static_assert(kLinuxMaxMemory % kMemoryGranularity == 0);
 
 // The same slot as the other GDT, with the selectors the boot protocol fixes:
 // 0x10 flat 64-bit code, 0x18 flat data. 0x08 stays null (Linux's own

@@ -68,6 +68,9 @@ LinuxLoadResult check_memory(GuestMemory memory) {
         return failure(LinuxLoadError::MemoryTooSmall);
     if (memory.size % layout::kMemoryGranularity != 0 || memory.size > layout::kMaxMemory)
         return failure(LinuxLoadError::MemorySizeUnsupported);
+    // The e820 map says all of it is RAM: it must stay below the emulated
+    // interrupt controllers' registers, as RAM does below a PC's MMIO hole.
+    if (memory.size > layout::kLinuxMaxMemory) return failure(LinuxLoadError::MemoryOverlapsDevices);
     return kOk;
 }
 
@@ -275,6 +278,8 @@ const char* to_string(LinuxLoadError error) {
         case LinuxLoadError::MemoryTooSmall: return "partition memory is smaller than the 64 MiB Linux needs";
         case LinuxLoadError::MemorySizeUnsupported:
             return "partition memory is not a multiple of 2 MiB up to 4 GiB";
+        case LinuxLoadError::MemoryOverlapsDevices:
+            return "partition memory reaches the I/O APIC and local APIC at 0xfec00000 (4076 MiB at most)";
         case LinuxLoadError::NotBzImage: return "not a Linux bzImage (no boot flag or no \"HdrS\" setup header)";
         case LinuxLoadError::ProtocolTooOld: return "boot protocol older than 2.12 (kernel older than 3.8)";
         case LinuxLoadError::BadSetupHeader: return "the setup header is shorter than its protocol version requires";

@@ -58,6 +58,7 @@ enum class LinuxLoadError : uint8_t {
     Empty,                  // no kernel bytes
     MemoryTooSmall,         // partition memory below guest_layout::kLinuxMinMemory
     MemorySizeUnsupported,  // not a multiple of 2 MiB, or above 4 GiB
+    MemoryOverlapsDevices,  // above guest_layout::kLinuxMaxMemory: RAM would cover the APIC registers
     NotBzImage,             // no boot flag or no "HdrS", or too short to hold a setup header
     ProtocolTooOld,         // boot protocol below 2.12
     BadSetupHeader,         // the header ends before the fields its version promises

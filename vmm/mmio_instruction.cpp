@@ -6,6 +6,7 @@ namespace {
 
 // Prefixes (Intel SDM Vol. 2A, 2.1.1).
 constexpr uint8_t kOperandSizePrefix = 0x66;
+constexpr uint8_t kAddressSizePrefix = 0x67;
 constexpr uint8_t kSegmentPrefixes[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
 constexpr uint8_t kRexMask = 0xf0;
 constexpr uint8_t kRex = 0x40;
@@ -17,6 +18,12 @@ constexpr uint8_t kTwoByteEscape = 0x0f;
 constexpr uint8_t kMovStore8 = 0x88, kMovStore = 0x89, kMovLoad8 = 0x8a, kMovLoad = 0x8b;
 constexpr uint8_t kMovImm8 = 0xc6, kMovImm = 0xc7, kXchg = 0x87;
 constexpr uint8_t kMovzx8 = 0xb6, kMovzx16 = 0xb7;
+// MOV between AL/eAX and an absolute address in the instruction ("moffs"):
+// A0 load 8-bit, A1 load, A2 store 8-bit, A3 store. No ModRM.
+constexpr uint8_t kMovMoffsLoad8 = 0xa0, kMovMoffsLoad = 0xa1, kMovMoffsStore8 = 0xa2, kMovMoffsStore = 0xa3;
+// The moffs is as wide as the address size: 64 or 32 bits in 64-bit mode
+// (0x67), 32 or 16 bits in 32-bit mode.
+constexpr unsigned kMoffsLong = 8, kMoffsLongShort = 4, kMoffsProtected = 4, kMoffsProtectedShort = 2;
 
 // ModRM (Vol. 2A, 2.1.5): mod in 7:6, reg in 5:3, r/m in 2:0.
 constexpr unsigned kModShift = 6, kRegShift = 3;
@@ -39,6 +46,7 @@ bool is_segment_prefix(uint8_t byte) {
 
 struct Prefixes {
     bool operand_size;
+    bool address_size;
     uint8_t rex;
     size_t count;
 };
@@ -51,6 +59,8 @@ Prefixes read_prefixes(const uint8_t* bytes, size_t available, bool long_mode) {
         const uint8_t b = bytes[p.count];
         if (b == kOperandSizePrefix) {
             p.operand_size = true;
+        } else if (b == kAddressSizePrefix) {
+            p.address_size = true;
         } else if (is_segment_prefix(b)) {
         } else {
             break;
@@ -94,6 +104,28 @@ uint64_t read_immediate(const uint8_t* bytes, unsigned size) {
 
 uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * kBitsPerByte)) - 1; }
 
+bool is_moffs_move(uint8_t opcode) { return opcode >= kMovMoffsLoad8 && opcode <= kMovMoffsStore; }
+
+// A0-A3: the register is always AL/AX/EAX/RAX and the address follows the
+// opcode; the exit already gave the address, so only its width matters.
+DecodeError decode_moffs_move(uint8_t opcode, const Prefixes& prefixes, size_t at, size_t available, bool long_mode,
+                              MmioInstruction& out) {
+    const bool store = opcode == kMovMoffsStore8 || opcode == kMovMoffsStore;
+    const bool byte = opcode == kMovMoffsLoad8 || opcode == kMovMoffsStore8;
+    const unsigned size = byte ? 1 : operand_size(prefixes);
+    const unsigned address_bytes = long_mode ? (prefixes.address_size ? kMoffsLongShort : kMoffsLong)
+                                             : (prefixes.address_size ? kMoffsProtectedShort : kMoffsProtected);
+    if (at + address_bytes > available) return DecodeError::Truncated;
+    MmioInstruction insn{};
+    insn.access = store ? MmioAccess::Store : MmioAccess::Load;
+    insn.size = size;
+    insn.register_index = 0;   // RAX
+    insn.destination_size = store ? 0 : size;
+    insn.length = static_cast<unsigned>(at + address_bytes);
+    out = insn;
+    return DecodeError::None;
+}
+
 }  // namespace
 
 const char* to_string(DecodeError error) {
@@ -117,6 +149,7 @@ DecodeError decode_mmio_instruction(const uint8_t* bytes, size_t available, bool
     const unsigned full = operand_size(prefixes);
     unsigned immediate_size = 0;
     uint8_t opcode = bytes[at++];
+    if (is_moffs_move(opcode)) return decode_moffs_move(opcode, prefixes, at, available, long_mode, out);
     if (opcode == kTwoByteEscape) {
         if (at >= available) return DecodeError::Truncated;
         opcode = bytes[at++];

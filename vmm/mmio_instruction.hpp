@@ -13,9 +13,12 @@
 //   89 /r  MOV r/m, r          8B /r  MOV r, r/m          C7 /0 id  MOV r/m, imm32
 //   87 /r  XCHG r/m, r (Linux writes the APIC with XCHG on CPUs with erratum 11AP)
 //   0F B6 / 0F B7  MOVZX r, r/m8 / r/m16
+//   A0-A3  MOV AL/eAX <-> an absolute address (compilers use it for a
+//          constant address such as a bare-metal guest's APIC registers)
 //
-// with the operand-size prefix 66, REX, and segment-override prefixes (the
-// exit already gives the address, so the segment does not matter). Anything
+// with the operand-size prefix 66, the address-size prefix 67, REX, and
+// segment-override prefixes (the exit already gives the address, so the
+// segment does not matter). Anything
 // else - string instructions, arithmetic on memory, LOCK - is refused, and
 // the hypervisor stops the partition with the instruction bytes in the log.
 //

@@ -11,9 +11,13 @@
 #include "arch/x86_64/vmcs_fields.hpp"
 #include "kernel/memory.hpp"
 #include "vmm/guest_loader.hpp"
+#include "vmm/exit_statistics.hpp"
 #include "vmm/guest_registers.hpp"
+#include "vmm/input_queue.hpp"
 #include "vmm/partition_config.hpp"
 #include "vmm/partition_lifecycle.hpp"
+#include "vmm/virtual_platform.hpp"
+#include "vmm/virtual_rtc.hpp"
 #include "vmm/virtual_uart.hpp"
 
 namespace bulkhead {
@@ -25,10 +29,14 @@ inline constexpr size_t kStopReasonCapacity = 192;
 
 struct ExitCounters {
     uint64_t by_reason[x86::vmx::kExitReasonCount];
+    KeyedCounters ports;            // I/O exits by port (vmm/exit_statistics.hpp)
+    KeyedCounters msrs;             // RDMSR/WRMSR exits by MSR
     uint64_t unassigned_port_reads;
     uint64_t unassigned_port_writes;
     uint64_t refused_msr_accesses;
+    uint64_t emulated_mmio;         // device register accesses decoded and carried out
     uint64_t injected_exceptions;
+    uint64_t injected_interrupts;   // from the virtual APIC
     uint64_t hypercalls;
     uint64_t total;
 };
@@ -38,11 +46,19 @@ struct ExitCounters {
 struct UnswitchedGuestState {
     uint64_t xcr0;
     uint64_t star, lstar, cstar, syscall_mask, kernel_gs_base;
+    uint64_t tsc_aux;   // where the CPU has RDTSCP
 };
 
 struct Vcpu {
     GuestRegisters registers;
     Partition* partition;    // found from &registers on every VM exit (vmx_handle_exit)
+    // Work for the next VM entry (vmm/vcpu_events.cpp): set whenever an
+    // interrupt may have become deliverable (a device raised one, an EOI or
+    // TPR write unmasked one, console input arrived) or the guest's timer
+    // changed; other CPUs set it too, hence atomic. vmm/vmx_entry.S tests it
+    // by its offset from `registers` (vmm/vmx_entry_layout.h) before every
+    // VMRESUME: one compare and branch when there is nothing to do.
+    volatile bool attention;
     bool launched;
     UnswitchedGuestState unswitched;
     // The last exception the hypervisor injected and the exit count at that
@@ -50,6 +66,11 @@ struct Vcpu {
     // handler) can be explained.
     uint8_t last_injected_vector;
     uint64_t injected_at_exit;
+
+    // The rest of the vCPU's interrupt and timer state (vmm/vcpu_events.cpp).
+    bool timer_changed;               // the VMX-preemption timer must be recomputed
+    bool interrupt_window_exiting;    // the VMCS control is on: exit once the guest can take an interrupt
+    uint64_t slice_end;               // TSC at which the current time slice ends
 };
 
 struct Partition {
@@ -74,6 +95,9 @@ struct Partition {
     Vcpu vcpu;
     GuestEntryState entry;
     VirtualUart uart;
+    VirtualPlatform platform;   // interrupt controllers and wiring (vmm/virtual_platform.hpp)
+    VirtualRtc rtc;             // the CMOS clock at ports 0x70/0x71 (vmm/virtual_rtc.hpp)
+    InputQueue input;           // console keystrokes waiting for the UART (vmm/console_input.hpp)
 
     // A control request (pause, stop, restart, ...) waiting for the
     // partition's own CPU, which alone changes its state

@@ -637,6 +637,7 @@ bool check_values(const ParseState& state, const EntryWords& words, const Label&
             case Key::Expect: good = check_choice(kExpectationNames, value, config.expect, detail); break;
             case Key::UnassignedIo:
                 good = check_choice(kUnassignedIoNames, value, config.unassigned_io, detail);
+                config.unassigned_io_given = true;
                 break;
             case Key::Cmdline: good = check_cmdline(value, config.cmdline, detail); break;
             case Key::Start: good = check_choice(kStartNames, value, config.start, detail); break;

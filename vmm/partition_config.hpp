@@ -73,6 +73,7 @@ struct PartitionConfig {
     OnFault on_fault;
     Expectation expect;
     UnassignedIo unassigned_io;
+    bool unassigned_io_given;   // false: the builder picks (ignore for Linux guests, which probe ports)
     char cmdline[kMaxGuestCmdlineLength + 1];  // NUL-terminated, "" by default
     StartMode start;
     bool control;           // may use the control hypercalls (one partition at most)

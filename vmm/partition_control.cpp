@@ -90,6 +90,7 @@ uint8_t abi_state(PartitionState state) {
         case PartitionState::Ready: return BH_STATE_READY;
         case PartitionState::Paused: return BH_STATE_PAUSED;
         case PartitionState::Halted: return BH_STATE_HALTED;
+        case PartitionState::Waiting: return BH_STATE_WAITING;
         case PartitionState::Exited: return BH_STATE_EXITED;
         case PartitionState::Stopped: return BH_STATE_STOPPED;
     }

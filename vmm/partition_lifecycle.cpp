@@ -8,6 +8,7 @@ const char* to_string(PartitionState state) {
         case PartitionState::Ready: return "ready";
         case PartitionState::Paused: return "paused";
         case PartitionState::Halted: return "halted";
+        case PartitionState::Waiting: return "waiting";
         case PartitionState::Exited: return "exited";
         case PartitionState::Stopped: return "stopped";
     }
@@ -26,9 +27,11 @@ const char* to_string(ControlOp op) {
 }
 
 bool control_allowed(PartitionState state, ControlOp op) {
-    const bool live = state == PartitionState::Ready || state == PartitionState::Paused || state == PartitionState::Halted;
+    const bool live = is_active(state) || state == PartitionState::Paused || state == PartitionState::Halted;
     switch (op) {
-        case ControlOp::Pause: return state == PartitionState::Ready;
+        // A waiting partition resumes as Ready: its HLT ends early, as a
+        // spurious wake-up would end it; guests idle in a loop around HLT.
+        case ControlOp::Pause: return is_active(state);
         case ControlOp::Resume: return state == PartitionState::Paused;
         case ControlOp::Stop: return live;
         case ControlOp::Restart: return state != PartitionState::NotStarted;

@@ -2,13 +2,15 @@
 // and the control plane (control hypercalls, later the monitor) follow.
 //
 //   NotStarted --start--> Ready <--resume-- Paused
-//                           |  \--pause-------^
-//        (the guest halts, exits, or is stopped by a fault or a request)
+//                         |  ^ \--pause-------^
+//             (HLT)       v  | (an interrupt: its timer, input)
+//                        Waiting --pause--> Paused
+//        (the guest halts for good, exits, or is stopped by a fault or a request)
 //                           v
 //                 Halted / Exited / Stopped --restart--> Ready
 //
-// Any live partition (Ready, Paused, Halted) may be stopped; any started
-// partition may be restarted from its pristine image. Pure code: the host
+// Any live partition (Ready, Waiting, Paused, Halted) may be stopped; any
+// started partition may be restarted from its pristine image. Pure code: the host
 // unit tests check every transition (tests/unit/test_partition_lifecycle.cpp).
 #pragma once
 
@@ -20,7 +22,8 @@ enum class PartitionState : uint8_t {
     NotStarted,  // configured with start=manual and not started yet
     Ready,       // can run
     Paused,      // kept as it is, not scheduled, until resumed
-    Halted,      // executed HLT; nothing can wake it yet (no virtual interrupts)
+    Halted,      // executed HLT with interrupts (or its local APIC) off: nothing can wake it
+    Waiting,     // executed HLT and waits for an interrupt (its APIC timer, console input)
     Exited,      // reported a status (hypercall exit or the test-exit port)
     Stopped,     // stopped by the hypervisor: a fault, an isolation breach, a request
 };
@@ -39,5 +42,9 @@ PartitionState state_after(ControlOp op);
 
 // A partition in this state has work for its CPU.
 inline bool wants_cpu(PartitionState state) { return state == PartitionState::Ready; }
+
+// Running, or waiting to run again when an interrupt comes: what the run
+// limit stops, and what keeps a run from being over.
+inline bool is_active(PartitionState state) { return state == PartitionState::Ready || state == PartitionState::Waiting; }
 
 }  // namespace bulkhead

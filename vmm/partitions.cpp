@@ -21,6 +21,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
+#include "vmm/console_input.hpp"
 #include "vmm/guest_acpi.hpp"
 #include "vmm/guest_layout.hpp"
 #include "vmm/linux_loader.hpp"
@@ -96,6 +97,9 @@ void reset_vcpu(Partition& p) {
     p.vcpu.registers[Gpr::Rsi] = p.entry.rsi;
     p.vcpu.unswitched.xcr0 = kXcr0ResetValue;
     p.uart.reset();
+    reset_platform(p);
+    p.rtc.reset();
+    p.input.discard();
 }
 
 // A partition boots Linux when its image is a bzImage or when it names an
@@ -108,6 +112,10 @@ bool is_linux_guest(const Partition& p) { return p.initrd != nullptr || is_bzima
 // zeroes memory).
 bool load_linux_guest(Partition& p) {
     p.image_kind = "Linux bzImage";
+    // Linux probes legacy ports (PIT, RTC, other COM ports, PCI) on its
+    // way up: unless the configuration says otherwise, such writes are
+    // ignored, as on a PC where nothing answers there.
+    if (!p.config.unassigned_io_given) p.config.unassigned_io = UnassignedIo::Ignore;
     const LinuxImages images{p.image, p.image_size, p.initrd, p.initrd_size, p.config.cmdline};
     const LinuxLoadResult r = load_linux(images, p.memory(), p.entry);
     if (r.error != LinuxLoadError::None) {
@@ -231,6 +239,21 @@ bool met_expectation(const Partition& p) {
     return false;
 }
 
+// "0x3f8 r12 w18000, 0x3fd r16000, ..." for the busiest ports or MSRs.
+void print_busiest(const char* what, const KeyedCounters& counters) {
+    constexpr size_t kShown = 8;
+    KeyedCount top[kShown];
+    const size_t n = counters.busiest(top, kShown);
+    if (n == 0) return;
+    char line[384];
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof line; ++i)
+        used += format(line + used, sizeof line - used, "%s%#x r%lu w%lu", i == 0 ? "" : ", ", top[i].key,
+                       top[i].reads, top[i].writes);
+    const KeyedCount& rest = counters.others();
+    log_info("summary:   %s: %s%s", what, line, rest.total() != 0 ? ", and others" : "");
+}
+
 void print_exit_counts(const Partition& p) {
     char line[512];
     size_t used = 0;
@@ -244,6 +267,11 @@ void print_exit_counts(const Partition& p) {
              p.counters.total, used == 0 ? "none" : line, p.counters.unassigned_port_reads,
              p.counters.unassigned_port_writes, p.counters.refused_msr_accesses, p.counters.injected_exceptions,
              p.counters.hypercalls);
+    if (p.counters.injected_interrupts != 0 || p.counters.emulated_mmio != 0)
+        log_info("summary:   interrupts injected %lu; local APIC and I/O APIC accesses emulated %lu",
+                 p.counters.injected_interrupts, p.counters.emulated_mmio);
+    print_busiest("I/O exits by port", p.counters.ports);
+    print_busiest("MSR exits", p.counters.msrs);
 }
 
 void describe_outcome(const Partition& p, char* out, size_t capacity) {
@@ -251,6 +279,7 @@ void describe_outcome(const Partition& p, char* out, size_t capacity) {
         case PartitionState::Exited: format(out, capacity, "exited with status %lu", p.exit_status); break;
         case PartitionState::Stopped: format(out, capacity, "stopped: %s", p.stop_reason); break;
         case PartitionState::Halted: format(out, capacity, "halted without reporting a status"); break;
+        case PartitionState::Waiting: format(out, capacity, "waiting for an interrupt when the run ended"); break;
         case PartitionState::Ready: format(out, capacity, "never finished"); break;
         case PartitionState::Paused: format(out, capacity, "paused when the run ended"); break;
         case PartitionState::NotStarted: format(out, capacity, "never started"); break;
@@ -322,6 +351,14 @@ ExitAction partition_exited(Partition& p, uint64_t status) {
     return ExitAction::Stop;
 }
 
+ExitAction partition_powered_off(Partition& p) {
+    p.uart.flush(print_partition_line, &p);
+    p.state = PartitionState::Exited;
+    p.exit_status = 0;
+    log_info("partition '%s' powered off (ACPI S5): exited with status 0", p.config.name);
+    return ExitAction::Stop;
+}
+
 RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps, const SchedulerSettings& settings) {
     g_caps = &caps;
     ParsedConfig parsed{};
@@ -341,6 +378,7 @@ RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps,
     log_info("%zu partition%s ready, %zu refused", g_partition_count, g_partition_count == 1 ? "" : "s",
              g_refused_partitions);
 
+    start_console_input();
     prepare_scheduler(caps, settings);
     if (g_partition_count != 0) run_on_all_cpus(run_cpu);
     return print_summary();

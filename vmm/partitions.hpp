@@ -26,4 +26,7 @@ void print_partition_line(void* partition, const char* line, size_t length);
 // The partition reported `status` (hypercall or test-exit port).
 ExitAction partition_exited(Partition& partition, uint64_t status);
 
+// The partition powered itself off (ACPI S5): a clean end, status 0.
+ExitAction partition_powered_off(Partition& partition);
+
 }  // namespace bulkhead

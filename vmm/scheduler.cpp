@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/control_registers.hpp"
 #include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/cpuid_bits.hpp"
 #include "arch/x86_64/msr.hpp"
 #include "arch/x86_64/vmx_instructions.hpp"
 #include "kernel/format.hpp"
@@ -16,6 +17,7 @@
 #include "vmm/exit_handlers.hpp"
 #include "vmm/partition_control.hpp"
 #include "vmm/partition_table.hpp"
+#include "vmm/vcpu_events.hpp"
 #include "vmm/vmcs.hpp"
 #include "vmm/vmcs_setup.hpp"
 #include "vmm/vmx_root.hpp"
@@ -25,37 +27,49 @@ namespace bulkhead {
 namespace {
 
 constexpr uint64_t kMicrosecondsPerMillisecond = 1000;
-constexpr uint64_t kMaxTimerValue = 0xffffffff;   // the timer field is 32 bits wide
+constexpr uint64_t kNever = ~0ull;
 
 const x86::VmxCapabilities* g_caps = nullptr;
 SchedulerSettings g_settings{};
-uint32_t g_slice_timer_value = 0;   // the VMX-preemption timer's start value for a slice
+uint64_t g_slice_ticks = 0;   // TSC ticks in one time slice; 0 = no preemption timer, no slices
 uint64_t g_run_deadline = 0;   // TSC value at which the run limit is reached; 0 = no limit
 char g_run_limit_reason[48] = "";   // "the run limit (200 ms)", for the stop reason
 
 // ---- state VMX does not switch ------------------------------------------------
 
-void save_unswitched(Partition& p, bool xsave) {
+// Which optional registers this CPU has (the same on every CPU).
+struct UnswitchedRegisters {
+    bool xcr0;      // XSAVE enabled (CR4.OSXSAVE)
+    bool tsc_aux;   // RDTSCP exists
+};
+UnswitchedRegisters g_unswitched{};
+
+void save_unswitched(Partition& p) {
     UnswitchedGuestState& u = p.vcpu.unswitched;
     u.star = x86::read_msr(x86::Msr::Star);
     u.lstar = x86::read_msr(x86::Msr::Lstar);
     u.cstar = x86::read_msr(x86::Msr::Cstar);
     u.syscall_mask = x86::read_msr(x86::Msr::SyscallMask);
     u.kernel_gs_base = x86::read_msr(x86::Msr::KernelGsBase);
-    if (xsave) u.xcr0 = x86::read_xcr0();
+    if (g_unswitched.tsc_aux) u.tsc_aux = x86::read_msr(x86::Msr::TscAux);
+    if (g_unswitched.xcr0) u.xcr0 = x86::read_xcr0();
 }
 
-void load_unswitched(const Partition& p, bool xsave) {
+void load_unswitched(const Partition& p) {
     const UnswitchedGuestState& u = p.vcpu.unswitched;
     x86::write_msr(x86::Msr::Star, u.star);
     x86::write_msr(x86::Msr::Lstar, u.lstar);
     x86::write_msr(x86::Msr::Cstar, u.cstar);
     x86::write_msr(x86::Msr::SyscallMask, u.syscall_mask);
     x86::write_msr(x86::Msr::KernelGsBase, u.kernel_gs_base);
-    if (xsave) x86::write_xcr0(u.xcr0);
+    if (g_unswitched.tsc_aux) x86::write_msr(x86::Msr::TscAux, u.tsc_aux);
+    if (g_unswitched.xcr0) x86::write_xcr0(u.xcr0);
 }
 
-bool host_has_xsave() { return (x86::read_cr4() & x86::cr4::kOsxsave) != 0; }
+UnswitchedRegisters find_unswitched_registers() {
+    const bool rdtscp = (x86::cpuid(x86::cpuid_bits::kLeafExtendedFeatures).edx & x86::cpuid_bits::kExtEdxRdtscp) != 0;
+    return {(x86::read_cr4() & x86::cr4::kOsxsave) != 0, rdtscp};
+}
 
 // ---- running one partition ------------------------------------------------------
 
@@ -76,13 +90,14 @@ void maybe_restart_after_fault(Partition& p) {
     p.state = PartitionState::Ready;
 }
 
-// A fresh slice: the timer counts down from here (and, when the CPU saves it
-// on exit, keeps counting across the exits the guest takes meanwhile). A
-// partition's weight is the number of slices it gets per turn.
-void start_time_slice(const Partition& p) {
-    if (g_slice_timer_value == 0) return;
-    const uint64_t ticks = uint64_t{g_slice_timer_value} * p.config.weight;
-    vmcs::write(x86::vmx::VmcsField::PreemptionTimerValue, ticks < kMaxTimerValue ? ticks : kMaxTimerValue);
+// A fresh slice, ending weight x slice_us from now. The VMX-preemption timer
+// counts towards that (or towards the guest's own APIC timer, if that comes
+// first: vmm/vcpu_events.cpp) and, when the CPU saves it on exit, keeps
+// counting across the exits the guest takes meanwhile. A partition's weight
+// is the number of slices it gets per turn.
+uint64_t slice_end_from(const Partition& p, uint64_t now) {
+    if (g_slice_ticks == 0) return kNever;
+    return now + g_slice_ticks * p.config.weight;
 }
 
 void stop_after_failed_entry(Partition& p, VmRunResult result) {
@@ -96,17 +111,16 @@ void stop_after_failed_entry(Partition& p, VmRunResult result) {
 // Runs one partition until it leaves the CPU: vmx_run() returns only when an
 // exit handler said Yield or Stop (or the VM entry itself failed).
 void run_until_it_yields(Partition& p) {
-    const bool xsave = host_has_xsave();
     if (x86::vmx::vmptrld(p.vmcs) != x86::vmx::VmxResult::Ok) panic("VMPTRLD failed");
     if (!p.vcpu.launched) write_host_state();   // this CPU's tables, whichever CPU built the VMCS
-    load_unswitched(p, xsave);
-    start_time_slice(p);
+    load_unswitched(p);
+    start_slice(p, slice_end_from(p, x86::read_tsc()));
     const uint64_t entered = x86::read_tsc();
     const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
     const uint64_t left = x86::read_tsc();
     p.cpu_ticks += left - entered;
     if (result != VmRunResult::Left) stop_after_failed_entry(p, result);
-    save_unswitched(p, xsave);
+    save_unswitched(p);
     if (p.state != PartitionState::Ready) p.finished_at = left;
     if (p.state == PartitionState::Stopped) {
         report_stop(p);
@@ -116,19 +130,40 @@ void run_until_it_yields(Partition& p) {
 
 // ---- choosing ---------------------------------------------------------------------
 
+// A waiting partition whose interrupt has come (its timer fired, input
+// arrived) is ready again.
+bool ready_to_run(Partition& p, uint64_t now) {
+    if (p.state == PartitionState::Waiting && waiting_vcpu_can_run(p, now)) p.state = PartitionState::Ready;
+    return wants_cpu(p.state);
+}
+
 // Round robin over this CPU's partitions that can run, starting after the
 // last one.
 Partition* next_ready(size_t cpu, size_t& cursor) {
     const size_t count = partition_count();
+    const uint64_t now = x86::read_tsc();
     for (size_t step = 1; step <= count; ++step) {
         const size_t index = (cursor + step) % count;
         Partition& p = partition_at(index);
-        if (p.config.cpu == cpu && wants_cpu(p.state)) {
+        if (p.config.cpu == cpu && ready_to_run(p, now)) {
             cursor = index;
             return &p;
         }
     }
     return nullptr;
+}
+
+// When the first of this CPU's waiting partitions is due to wake (its APIC
+// timer), for the idle CPU's own timer; 0 when none has a timer armed.
+uint64_t next_wake_up(size_t cpu) {
+    uint64_t first = 0;
+    for (size_t i = 0; i < partition_count(); ++i) {
+        const Partition& p = partition_at(i);
+        if (p.config.cpu != cpu || p.state != PartitionState::Waiting) continue;
+        const uint64_t due = waiting_vcpu_deadline(p);
+        if (due != 0 && (first == 0 || due < first)) first = due;
+    }
+    return first;
 }
 
 // ---- the run limit ------------------------------------------------------------------
@@ -143,7 +178,7 @@ bool run_limit_needs_enforcing(size_t cpu) {
     if (cpu != 0 || !run_limit_reached()) return false;
     for (size_t i = 0; i < partition_count(); ++i) {
         const Partition& p = partition_at(i);
-        if (wants_cpu(p.state) && !has_pending_request(p)) return true;
+        if (is_active(p.state) && !has_pending_request(p)) return true;
     }
     return false;
 }
@@ -152,7 +187,7 @@ void enforce_run_limit(size_t cpu) {
     if (!run_limit_needs_enforcing(cpu)) return;
     for (size_t i = 0; i < partition_count(); ++i) {
         Partition& p = partition_at(i);
-        if (wants_cpu(p.state) && !has_pending_request(p))
+        if (is_active(p.state) && !has_pending_request(p))
             request_control(p, ControlOp::Stop, nullptr, g_run_limit_reason);
     }
 }
@@ -160,10 +195,13 @@ void enforce_run_limit(size_t cpu) {
 // ---- when the run is over -----------------------------------------------------------
 //
 // Each CPU is busy (running or looking for work) or idle (none of its
-// partitions can run). Only busy CPUs make requests (a control partition runs
-// on one; CPU 0 enforces the run limit), and a CPU leaves idle only under
-// g_run_lock. So when the last CPU goes idle with no request pending,
-// nothing can ever run again: the run is over, for every CPU at once.
+// partitions can run now). Only busy CPUs make requests (a control partition
+// runs on one; CPU 0 enforces the run limit), and a CPU leaves idle only
+// under g_run_lock. So when the last CPU goes idle with no request pending
+// and no partition waiting for an interrupt, nothing can ever run again: the
+// run is over, for every CPU at once. A waiting partition keeps the run
+// going, as a sleeping OS keeps a machine on: its timer or a keystroke may
+// wake it.
 
 Spinlock g_run_lock;
 size_t g_busy_cpus = 0;
@@ -175,10 +213,17 @@ bool any_request_pending() {
     return false;
 }
 
+bool any_partition_waiting() {
+    for (size_t i = 0; i < partition_count(); ++i)
+        if (partition_at(i).state == PartitionState::Waiting) return true;
+    return false;
+}
+
 bool has_own_work(size_t cpu) {
+    const uint64_t now = x86::read_tsc();
     for (size_t i = 0; i < partition_count(); ++i) {
-        const Partition& p = partition_at(i);
-        if (p.config.cpu == cpu && (wants_cpu(p.state) || has_pending_request(p))) return true;
+        Partition& p = partition_at(i);
+        if (p.config.cpu == cpu && (ready_to_run(p, now) || has_pending_request(p))) return true;
     }
     return false;
 }
@@ -188,15 +233,23 @@ void wake_the_other_cpus(size_t self) {
         if (cpu != self) kick_cpu(cpu);
 }
 
+// When this idle CPU must wake by itself: for the first of its waiting
+// partitions' timers, and on CPU 0 for the run limit. 0: only when kicked.
+uint64_t idle_deadline(size_t cpu) {
+    uint64_t deadline = next_wake_up(cpu);
+    if (cpu == 0 && g_run_deadline != 0 && (deadline == 0 || g_run_deadline < deadline)) deadline = g_run_deadline;
+    return deadline;
+}
+
 // Called when none of this CPU's partitions can run. Sleeps in HLT until
-// there is work for it again (true) or the run is over (false). CPU 0 with
-// a run limit watches the clock instead of sleeping.
+// there is work for it again (true) or the run is over (false).
 bool wait_for_work(size_t cpu) {
     {
         SpinlockGuard guard(g_run_lock);
-        if (--g_busy_cpus == 0 && !any_request_pending()) g_run_over = true;
+        if (--g_busy_cpus == 0 && !any_request_pending() && !any_partition_waiting()) g_run_over = true;
     }
     for (;;) {
+        uint64_t deadline = 0;
         {
             SpinlockGuard guard(g_run_lock);
             if (g_run_over) break;
@@ -204,31 +257,29 @@ bool wait_for_work(size_t cpu) {
                 ++g_busy_cpus;
                 return true;
             }
+            deadline = idle_deadline(cpu);
         }
         // A kick that arrives after the check stays pending (interrupts are
-        // off in root mode) and ends the HLT at once: no lost wake-up.
-        if (cpu == 0 && g_settings.run_limit_ms != 0)
-            x86::pause();
-        else
-            wait_for_kick();
+        // off in root mode) and ends the HLT at once: no lost wake-up. The
+        // CPU's own timer ends it at the deadline.
+        wait_for_interrupt(deadline);
     }
     wake_the_other_cpus(cpu);
     return false;
 }
 
-// The time slice in VMX-preemption timer units: the timer ticks once every
-// 2^rate TSC ticks (IA32_VMX_MISC[4:0]).
+// The time slice in TSC ticks; the preemption timer counts it down
+// (vmm/vcpu_events.cpp converts to its rate, IA32_VMX_MISC[4:0]).
 void set_up_time_slices(const SchedulerSettings& settings) {
     if (!preemption_timer_enabled()) {
         log_warn("scheduler: no VMX-preemption timer: a partition keeps the CPU until it halts, yields or stops");
         return;
     }
-    uint64_t value = microseconds_to_tsc(settings.slice_us) >> g_caps->preemption_timer_rate;
-    if (value == 0) value = 1;
-    if (value > kMaxTimerValue) value = kMaxTimerValue;
-    g_slice_timer_value = static_cast<uint32_t>(value);
-    log_info("scheduler: round robin on each CPU, %u us slices (VMX-preemption timer %u%s)", settings.slice_us,
-             g_slice_timer_value, preemption_timer_saved_on_exit() ? ", kept across exits" : ", restarted at every entry");
+    g_slice_ticks = microseconds_to_tsc(settings.slice_us);
+    if (g_slice_ticks == 0) g_slice_ticks = 1;
+    log_info("scheduler: round robin on each CPU, %u us slices (%lu TSC ticks, VMX-preemption timer%s)",
+             settings.slice_us, g_slice_ticks,
+             preemption_timer_saved_on_exit() ? " kept across exits" : " restarted at every entry");
 }
 
 }  // namespace
@@ -236,6 +287,8 @@ void set_up_time_slices(const SchedulerSettings& settings) {
 void prepare_scheduler(const x86::VmxCapabilities& caps, const SchedulerSettings& settings) {
     g_caps = &caps;
     g_settings = settings;
+    g_unswitched = find_unswitched_registers();
+    prepare_vcpu_events(caps);
     set_up_time_slices(settings);
     g_busy_cpus = online_cpu_count();
     format(g_run_limit_reason, sizeof g_run_limit_reason, "the run limit (%lu ms)", settings.run_limit_ms);
@@ -246,6 +299,7 @@ void prepare_scheduler(const x86::VmxCapabilities& caps, const SchedulerSettings
 void run_cpu(size_t cpu) {
     size_t cursor = partition_count() - 1;
     for (;;) {
+        take_pending_interrupts();
         enforce_run_limit(cpu);
         carry_out_requests(cpu);
         if (Partition* p = next_ready(cpu, cursor)) {

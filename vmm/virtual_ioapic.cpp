@@ -95,4 +95,6 @@ bool VirtualIoApic::end_of_interrupt(uint8_t vector, uint8_t& resend) {
     return again;
 }
 
+bool VirtualIoApic::level_triggered(unsigned pin) const { return pin < io::kPinCount && is_level(low_[pin]); }
+
 }  // namespace bulkhead

@@ -32,6 +32,10 @@ public:
     // The local APIC retired `vector`: level entries with it may send again.
     bool end_of_interrupt(uint8_t vector, uint8_t& resend);
 
+    // Whether the guest programmed `pin` level-triggered (the local APIC then
+    // marks its vector in the TMR, so that the EOI comes back here).
+    bool level_triggered(unsigned pin) const;
+
 private:
     uint32_t read_indirect(uint32_t index) const;
     bool write_indirect(uint32_t index, uint32_t value, uint8_t& vector);

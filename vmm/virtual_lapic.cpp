@@ -74,18 +74,32 @@ void VirtualLapic::acknowledge(uint8_t vector) {
     set_bit(in_service_, vector);
 }
 
-void VirtualLapic::raise(uint8_t vector) {
+void VirtualLapic::raise(uint8_t vector, bool level_triggered) {
     if (vector < apic::kFirstValidVector) {
         error_pending_ |= apic::kErrorReceiveIllegalVector;
         return;
     }
     set_bit(requested_, vector);
+    if (level_triggered)
+        set_bit(trigger_mode_, vector);
+    else
+        clear_bit(trigger_mode_, vector);
 }
 
-// EOI retires the highest interrupt in service.
-void VirtualLapic::end_of_interrupt() {
+// EOI retires the highest interrupt in service; if it was level-triggered,
+// the I/O APIC that sent it must hear of it (its remote IRR).
+VirtualLapic::WriteEffect VirtualLapic::end_of_interrupt() {
+    WriteEffect effect;
     const int isr = highest_bit(in_service_);
-    if (isr >= 0) clear_bit(in_service_, static_cast<uint8_t>(isr));
+    if (isr < 0) return effect;
+    const auto vector = static_cast<uint8_t>(isr);
+    clear_bit(in_service_, vector);
+    if (trigger_mode_[vector / kBitsPerRegister] & (1u << (vector % kBitsPerRegister))) {
+        clear_bit(trigger_mode_, vector);
+        effect.level_eoi = true;
+        effect.eoi_vector = vector;
+    }
+    return effect;
 }
 
 // ---- registers --------------------------------------------------------------------
@@ -129,29 +143,32 @@ uint32_t VirtualLapic::read(uint32_t offset, uint64_t now) {
     }
 }
 
-void VirtualLapic::write(uint32_t offset, uint32_t value, uint64_t now) {
+VirtualLapic::WriteEffect VirtualLapic::write(uint32_t offset, uint32_t value, uint64_t now) {
+    WriteEffect timer_effect;
+    timer_effect.timer_changed = true;
     if (lvt(offset) != nullptr) {
         write_lvt(offset, value);
-        return;
+        return offset == apic::kLvtTimer ? timer_effect : WriteEffect{};
     }
     switch (offset) {
-        case apic::kIdRegister: id_ = value & (apic::kVectorMask << apic::kXapicIdShift); return;
-        case apic::kTaskPriority: task_priority_ = value & apic::kVectorMask; return;
-        case apic::kEndOfInterrupt: end_of_interrupt(); return;
-        case apic::kLogicalDestination: logical_destination_ = value & kLogicalIdMask; return;
-        case apic::kDestinationFormat: destination_format_ = value | ~kDestinationModelMask; return;
-        case apic::kSpuriousVector: write_spurious(value); return;
+        case apic::kIdRegister: id_ = value & (apic::kVectorMask << apic::kXapicIdShift); break;
+        case apic::kTaskPriority: task_priority_ = value & apic::kVectorMask; break;
+        case apic::kEndOfInterrupt: return end_of_interrupt();
+        case apic::kLogicalDestination: logical_destination_ = value & kLogicalIdMask; break;
+        case apic::kDestinationFormat: destination_format_ = value | ~kDestinationModelMask; break;
+        case apic::kSpuriousVector: write_spurious(value); return timer_effect;   // may mask the timer
         // A write latches the errors seen since the last one (11.5.3).
         case apic::kErrorStatus:
             error_latched_ = error_pending_;
             error_pending_ = 0;
-            return;
-        case apic::kInterruptCommandHigh: icr_high_ = value; return;
-        case apic::kInterruptCommandLow: write_icr(value); return;
-        case apic::kTimerInitialCount: start_count(value, now); return;
-        case apic::kTimerDivide: divide_ = value & kDivideWritable; return;
-        default: return;   // read-only and reserved registers ignore writes
+            break;
+        case apic::kInterruptCommandHigh: icr_high_ = value; break;
+        case apic::kInterruptCommandLow: write_icr(value); break;
+        case apic::kTimerInitialCount: start_count(value, now); return timer_effect;
+        case apic::kTimerDivide: divide_ = value & kDivideWritable; return timer_effect;
+        default: break;   // read-only and reserved registers ignore writes
     }
+    return {};
 }
 
 void VirtualLapic::write_lvt(uint32_t offset, uint32_t value) {

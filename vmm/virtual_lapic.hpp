@@ -28,18 +28,30 @@ public:
     // crystal of CPUID leaf 0x15, vmm/guest_timing.hpp).
     void reset(uint32_t apic_id, uint32_t tsc_per_tick = 1);
 
+    // What a register write did beyond the register itself, for the
+    // hypervisor to act on: an EOI of a level-triggered interrupt must reach
+    // the I/O APIC (its remote IRR), and a timer that changed must be
+    // reprogrammed on the host (the VMX-preemption timer).
+    struct WriteEffect {
+        bool level_eoi = false;     // an EOI retired `eoi_vector`, which was level-triggered
+        uint8_t eoi_vector = 0;
+        bool timer_changed = false; // timer_due() may differ now
+    };
+
     // A guest read or write of the 32-bit register at `offset` in the APIC
     // page, at TSC time `now`.
     uint32_t read(uint32_t offset, uint64_t now);
-    void write(uint32_t offset, uint32_t value, uint64_t now);
+    WriteEffect write(uint32_t offset, uint32_t value, uint64_t now);
 
     // IA32_TSC_DEADLINE. Writes are ignored unless the timer is in
     // TSC-deadline mode; 0 disarms it.
     void write_tsc_deadline(uint64_t deadline);
     uint64_t tsc_deadline() const { return deadline_; }
 
-    // An interrupt arrives (from the timer, a self-IPI or the IOAPIC).
-    void raise(uint8_t vector);
+    // An interrupt arrives (from the timer, a self-IPI or the IOAPIC). A
+    // level-triggered one (from an I/O APIC pin in level mode) is marked in
+    // the TMR, so that its EOI is passed on.
+    void raise(uint8_t vector, bool level_triggered = false);
 
     // Fires the timer if it is due at `now`.
     void update_timer(uint64_t now);
@@ -65,7 +77,7 @@ private:
     void write_lvt(uint32_t offset, uint32_t value);
     void write_spurious(uint32_t value);
     void write_icr(uint32_t value);
-    void end_of_interrupt();
+    WriteEffect end_of_interrupt();
     void start_count(uint32_t count, uint64_t now);
     uint64_t divisor() const;
     uint32_t current_count(uint64_t now) const;

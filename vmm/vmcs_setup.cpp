@@ -31,8 +31,12 @@ constexpr uint32_t kPinRequired = ctl::pin_based::kExternalInterruptExiting | ct
 // The VMX-preemption timer ends a partition's time slice even if the guest
 // never exits on its own (a spin loop with interrupts off).
 constexpr uint32_t kPinOptional = ctl::pin_based::kVirtualNmis | ctl::pin_based::kPreemptionTimer;
-constexpr uint32_t kProcRequired = ctl::proc_based::kHltExiting | ctl::proc_based::kUseIoBitmaps |
+constexpr uint32_t kProcRequired = ctl::proc_based::kHltExiting | ctl::proc_based::kMwaitExiting |
+                                   ctl::proc_based::kMonitorExiting | ctl::proc_based::kUseIoBitmaps |
                                    ctl::proc_based::kUseMsrBitmaps | ctl::proc_based::kActivateSecondaryControls;
+// Turned on and off while partitions run (vmm/vcpu_events.cpp), so it is
+// checked to be available but not part of the standing value.
+constexpr uint32_t kProcAvailable = ctl::proc_based::kInterruptWindowExiting;
 constexpr uint32_t kProc2Required =
     ctl::proc_based2::kEnableEpt | ctl::proc_based2::kEnableVpid | ctl::proc_based2::kUnrestrictedGuest;
 // Without these enabled, the instructions #UD in the guest; the CPUID handler
@@ -206,6 +210,7 @@ const VmxControls& compute_vmx_controls(const x86::VmxCapabilities& caps) {
     bool ok = true;
     g_controls.pin_based = adjust(ctl::ControlField::PinBased, caps.pin_based, kPinRequired, kPinOptional, ok);
     g_controls.proc_based = adjust(ctl::ControlField::ProcBased, caps.proc_based, kProcRequired, 0, ok);
+    adjust(ctl::ControlField::ProcBased, caps.proc_based, kProcAvailable, 0, ok);
     g_controls.proc_based2 =
         adjust(ctl::ControlField::ProcBased2, caps.proc_based2, kProc2Required, kProc2Optional, ok);
     // Saving the timer on exit lets a slice continue across exits instead of

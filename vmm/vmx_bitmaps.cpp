@@ -16,7 +16,7 @@ constexpr size_t kReadLowOffset = 0, kReadHighOffset = 1024, kWriteLowOffset = 2
 constexpr x86::Msr kReadWriteAllowed[] = {
     x86::Msr::FsBase,     x86::Msr::GsBase, x86::Msr::KernelGsBase, x86::Msr::SysenterCs,
     x86::Msr::SysenterEsp, x86::Msr::SysenterEip, x86::Msr::Star, x86::Msr::Lstar,
-    x86::Msr::Cstar,      x86::Msr::SyscallMask};
+    x86::Msr::Cstar,      x86::Msr::SyscallMask, x86::Msr::TscAux};
 constexpr x86::Msr kReadAllowed[] = {x86::Msr::Tsc};
 
 }  // namespace

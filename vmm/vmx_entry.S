@@ -13,14 +13,17 @@
  * C++ exit dispatcher, vmx_handle_exit(regs). If that says "resume", the
  * guest's registers are loaded again and VMRESUME re-enters the guest right
  * here, without unwinding: the common exit costs one call, not a return to
- * the scheduler. Otherwise (the partition yields, halts or stops) vmx_run
- * returns 0 to its caller.
+ * the scheduler. Before that, if the vCPU's attention flag is set (an
+ * interrupt to inject, a timer to reprogram), vmx_service_events(regs) runs
+ * first. Otherwise (the partition yields, halts or stops) vmx_run returns 0
+ * to its caller.
  *
  * If VMLAUNCH/VMRESUME itself fails, execution falls through with CF set
  * (VMfailInvalid: no current VMCS) or ZF set (VMfailValid: the VMCS's
  * VM-instruction error field says why) and vmx_run returns 1 or 2.
  */
 #include "arch/x86_64/asm_defs.h"
+#include "vmm/vmx_entry_layout.h"
 
 /* Offsets of the registers in GuestRegisters (vmm/guest_registers.hpp). */
 #define R_RAX 0
@@ -112,9 +115,18 @@ vmx_exit:
     test %eax, %eax
     jnz vmx_leave
     mov (%rsp), %rdi
+    /* Interrupts or timer work pending (vmm/vcpu_events.hpp)? */
+    cmpb $0, VCPU_ATTENTION_OFFSET(%rdi)
+    jne vmx_service_then_resume
+vmx_resume:
     load_guest_registers
     vmresume
     jmp vmx_entry_failed
+
+vmx_service_then_resume:
+    call vmx_service_events
+    mov (%rsp), %rdi
+    jmp vmx_resume
 
 vmx_leave:
     xor %eax, %eax                      /* VmRunResult::Left */

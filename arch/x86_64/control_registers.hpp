@@ -35,6 +35,11 @@ inline constexpr uint64_t kNoExecuteEnable = 1ull << 11;
 static_assert(kLongModeEnable == EFER_LME && kNoExecuteEnable == EFER_NXE);
 }  // namespace efer
 
+// RFLAGS bits the hypervisor looks at (SDM Vol. 1, 3.4.3).
+namespace rflags {
+inline constexpr uint64_t kInterruptEnable = 1ull << 9;   // IF: maskable interrupts are accepted
+}  // namespace rflags
+
 // GRUB (and an AP's reset state) may leave caching disabled (CR0.CD/NW) and
 // CR0.NE clear; VMXON needs NE, everything is faster with caches on, and WP
 // makes read-only pages bind the hypervisor too.

@@ -50,6 +50,25 @@ inline void write_xcr0(uint64_t value) {
     asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(value)), "d"(static_cast<uint32_t>(value >> 32)));
 }
 
+// XSETBV that survives the #GP a value the CPU refuses raises (the
+// exception handler resumes after it through the fixup table, as for
+// read_msr_safe): for values that come from a guest.
+inline bool write_xcr0_safe(uint64_t value) {
+    uint32_t ok;
+    asm volatile(
+        "xor %k[ok], %k[ok]\n"
+        "1: xsetbv\n"
+        "mov $1, %k[ok]\n"
+        "2:\n"
+        ".pushsection .exception_fixups, \"a\"\n"
+        ".quad 1b, 2b\n"
+        ".popsection\n"
+        : [ok] "=&r"(ok)
+        : "c"(0), "a"(static_cast<uint32_t>(value)), "d"(static_cast<uint32_t>(value >> 32))
+        : "memory");
+    return ok != 0;
+}
+
 inline uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr2() { uint64_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }

@@ -121,6 +121,13 @@ struct [[gnu::packed]] AcpiMadtInterruptSourceOverride {
 static_assert(offsetof(AcpiMadtInterruptSourceOverride, gsi) == 4);
 static_assert(sizeof(AcpiMadtInterruptSourceOverride) == 10);
 
+// MPS INTI flags (ACPI 6.5, Table 5.50): 00 in either field means "as the
+// bus says", which for ISA is active-high and edge-triggered.
+inline constexpr uint16_t kMpsIntiPolarityMask = 0x3;
+inline constexpr uint16_t kMpsIntiPolarityActiveLow = 0x3;
+inline constexpr uint16_t kMpsIntiTriggerMask = 0xc;
+inline constexpr uint16_t kMpsIntiTriggerLevel = 0xc;
+
 // Local APIC NMI (type 4): which LINT pin of a processor's local APIC
 // carries NMI.
 struct [[gnu::packed]] AcpiMadtLocalApicNmi {

@@ -15,6 +15,16 @@ enum class Msr : uint32_t {
     Tsc = 0x10,                   // IA32_TIME_STAMP_COUNTER
     ApicBase = 0x1B,              // IA32_APIC_BASE
     FeatureControl = 0x3A,        // IA32_FEATURE_CONTROL
+    TscAdjust = 0x3B,             // IA32_TSC_ADJUST: what was added to the TSC by writes to it
+    MicrocodeRevision = 0x8B,     // IA32_BIOS_SIGN_ID: the loaded microcode's revision in the high half
+    MtrrCapabilities = 0xFE,      // IA32_MTRRCAP
+    MtrrPhysBase0 = 0x200,        // IA32_MTRR_PHYSBASE0; PHYSMASKn/BASEn pairs follow
+    MtrrFixed64K = 0x250,         // IA32_MTRR_FIX64K_00000
+    MtrrFixed16K80000 = 0x258,    // IA32_MTRR_FIX16K_80000
+    MtrrFixed16KA0000 = 0x259,
+    MtrrFixed4KC0000 = 0x268,     // IA32_MTRR_FIX4K_C0000 ... _F8000 (0x268-0x26F)
+    MtrrFixed4KF8000 = 0x26F,
+    MtrrDefaultType = 0x2FF,      // IA32_MTRR_DEF_TYPE
     SysenterCs = 0x174,           // IA32_SYSENTER_CS/ESP/EIP
     SysenterEsp = 0x175,
     SysenterEip = 0x176,
@@ -46,6 +56,7 @@ enum class Msr : uint32_t {
     FsBase = 0xC0000100,
     GsBase = 0xC0000101,
     KernelGsBase = 0xC0000102,    // swapped in by SWAPGS
+    TscAux = 0xC0000103,          // IA32_TSC_AUX: what RDTSCP and RDPID return (Linux: the CPU number)
 };
 static_assert(static_cast<uint32_t>(Msr::Efer) == MSR_EFER);
 
@@ -118,6 +129,23 @@ struct ApicBase {
     static constexpr uint64_t kBootstrapProcessor = 1ull << 8;
     static constexpr uint64_t kGlobalEnable = 1ull << 11;
     static constexpr uint64_t kDefaultAddress = 0xfee00000;
+};
+
+// The MTRRs (SDM Vol. 3A, 11.11): IA32_MTRRCAP says how many variable
+// ranges exist and whether the fixed ones do; IA32_MTRR_DEF_TYPE enables them
+// and gives the type of memory no range covers.
+struct Mtrr {
+    static constexpr uint64_t kCapVariableCountMask = 0xff;   // MTRRCAP: VCNT
+    static constexpr uint64_t kCapFixed = 1ull << 8;           // MTRRCAP: FIX
+    static constexpr uint64_t kCapWriteCombining = 1ull << 10; // MTRRCAP: WC
+    static constexpr uint64_t kTypeMask = 0xff;                // DEF_TYPE: the default memory type
+    static constexpr uint64_t kTypeWriteBack = 6;
+    static constexpr uint64_t kFixedEnable = 1ull << 10;       // DEF_TYPE: FE
+    static constexpr uint64_t kEnable = 1ull << 11;            // DEF_TYPE: E
+    static constexpr uint64_t kDefaultTypeWritable = kTypeMask | kFixedEnable | kEnable;
+    // PHYSBASEn/PHYSMASKn pairs at 0x200-0x213: the most any CPU has (the
+    // MSRs after them are other registers).
+    static constexpr uint32_t kVariablePairsMax = 10;
 };
 
 // IA32_MISC_ENABLE (SDM Vol. 4, table 2-2).

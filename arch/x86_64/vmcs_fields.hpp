@@ -632,4 +632,25 @@ constexpr InterruptionInfo make_hardware_exception(Vector vector, bool has_error
     return make_hardware_exception(static_cast<uint8_t>(vector), has_error_code);
 }
 
+// An external interrupt (a vector from the guest's virtual APIC) to inject.
+constexpr InterruptionInfo make_external_interrupt(uint8_t vector) {
+    return make_interruption_info(InterruptionType::ExternalInterrupt, vector, false);
+}
+
+// ---- Guest non-register state (SDM Vol. 3C, 25.4.2) ------------------------
+
+// GuestInterruptibilityState: what keeps the guest from taking an interrupt
+// right now even with RFLAGS.IF set. STI and MOV SS block interrupts for one
+// instruction after them (the "shadow"); an injected interrupt must wait.
+namespace interruptibility {
+inline constexpr uint32_t kBlockingBySti = 1u << 0;
+inline constexpr uint32_t kBlockingByMovSs = 1u << 1;
+inline constexpr uint32_t kBlockingBySmi = 1u << 2;
+inline constexpr uint32_t kBlockingByNmi = 1u << 3;
+inline constexpr uint32_t kShadow = kBlockingBySti | kBlockingByMovSs;
+}  // namespace interruptibility
+
+// GuestActivityState.
+enum class ActivityState : uint32_t { Active = 0, Hlt = 1, Shutdown = 2, WaitForSipi = 3 };
+
 }  // namespace bulkhead::x86::vmx

@@ -17,7 +17,10 @@ constexpr BitName kPinNames[] = {{pin_based::kExternalInterruptExiting, "externa
                                  {pin_based::kNmiExiting, "NMI exiting"},
                                  {pin_based::kVirtualNmis, "virtual NMIs"},
                                  {pin_based::kPreemptionTimer, "VMX-preemption timer"}};
-constexpr BitName kProcNames[] = {{proc_based::kHltExiting, "HLT exiting"},
+constexpr BitName kProcNames[] = {{proc_based::kInterruptWindowExiting, "interrupt-window exiting"},
+                                  {proc_based::kHltExiting, "HLT exiting"},
+                                  {proc_based::kMwaitExiting, "MWAIT exiting"},
+                                  {proc_based::kMonitorExiting, "MONITOR exiting"},
                                   {proc_based::kUseIoBitmaps, "use I/O bitmaps"},
                                   {proc_based::kUseMsrBitmaps, "use MSR bitmaps"},
                                   {proc_based::kActivateSecondaryControls, "activate secondary controls"}};

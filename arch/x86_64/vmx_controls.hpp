@@ -16,6 +16,7 @@ inline constexpr uint32_t kPreemptionTimer = 1u << 6;
 }  // namespace pin_based
 
 namespace proc_based {
+inline constexpr uint32_t kInterruptWindowExiting = 1u << 2;
 inline constexpr uint32_t kHltExiting = 1u << 7;
 inline constexpr uint32_t kInvlpgExiting = 1u << 9;
 inline constexpr uint32_t kMwaitExiting = 1u << 10;

@@ -29,7 +29,7 @@
 
 /* ABI version: major in bits 31:16, minor in bits 15:0. */
 #define BH_ABI_VERSION_MAJOR 1u
-#define BH_ABI_VERSION_MINOR 1u   /* 1.1: the control calls */
+#define BH_ABI_VERSION_MINOR 2u   /* 1.1: the control calls; 1.2: BH_STATE_WAITING */
 #define BH_ABI_VERSION ((BH_ABI_VERSION_MAJOR << 16) | BH_ABI_VERSION_MINOR)
 
 /* Call numbers. */
@@ -69,6 +69,7 @@
 #define BH_STATE_HALTED 3u
 #define BH_STATE_EXITED 4u
 #define BH_STATE_STOPPED 5u
+#define BH_STATE_WAITING 6u       /* 1.2: halted until an interrupt (its timer, input) wakes it */
 
 /* bh_partition_status.flags */
 #define BH_PARTITION_CONTROL 1u  /* has the control capability */

@@ -3,8 +3,9 @@
 # emulator's exit status.
 #
 # Every run leaves its files in $E2E_DIR (build/e2e/<case>/): com1.txt (the
-# serial console), emulator.log, emulator-stdout.txt, and the ISO. They are
-# kept after the run, pass or fail, and named in every failure message.
+# serial console), emulator.log, emulator-stdout.txt, and the ISO; a run with
+# an input script adds input-transcript.txt. They are kept after the run,
+# pass or fail, and named in every failure message.
 
 set -uo pipefail
 
@@ -40,9 +41,31 @@ run_qemu() {
   STATUS=$?
 }
 
-# run_bochs ISO CPU_MODEL TIMEOUT [cpu count]: sets STATUS.
+# run_bochs ISO CPU_MODEL TIMEOUT [cpu count]: sets STATUS. BOCHS_MEGS and
+# BOCHS_IPS in the environment change the machine (bochs_boot), e.g.
+#   BOCHS_MEGS=1024 run_bochs "$E2E_DIR/linux.iso" corei7_skylake_x 600
 run_bochs() {
   bochs_boot "$E2E_DIR" "$1" "$2" "${4:-1}" "$3"
+  STATUS=$?
+}
+
+# run_bochs_with_input ISO CPU_MODEL TIMEOUT CPU_COUNT INPUT_SCRIPT: like
+# run_bochs, with COM1 on a socket and INPUT_SCRIPT typing at it: lines of
+# "expect REGEX", "send TEXT" (\r \n \t \\ \xNN), "sleep SECONDS",
+# "quiet SECONDS", "timeout SECONDS" and "delay SECONDS" (serial_session in
+# scripts/lib/emulators.sh has the details). com1.txt still gets the whole
+# console, so every expect_* helper works as after run_bochs;
+# input-transcript.txt says what was sent and matched, and when. Sets STATUS;
+# a step that fails (its regex not seen in time, or the emulator gone first)
+# is a test failure naming it, and the emulator is stopped. BOCHS_MEGS and
+# BOCHS_IPS apply as for run_bochs.
+run_bochs_with_input() {
+  local iso=$1 model=$2 limit=$3 count=$4 script=$5 emulator message
+  rm -f "$E2E_DIR/emulator.pid"
+  BOCHS_SERIAL=socket bochs_boot "$E2E_DIR" "$iso" "$model" "$count" "$limit" &
+  emulator=$!
+  message=$(serial_session "$E2E_DIR" "$script") || fail "input script $(basename "$script"): $message"
+  wait "$emulator"
   STATUS=$?
 }
 
@@ -117,6 +140,10 @@ finish() {
     exit 0
   fi
   echo "---- logs kept in $E2E_DIR: com1.txt emulator.log emulator-stdout.txt"
+  if [ -s "$E2E_DIR/input-transcript.txt" ]; then
+    echo "---- input transcript (input-transcript.txt):"
+    tail -n 15 "$E2E_DIR/input-transcript.txt"
+  fi
   echo "---- last console lines:"
   console | tail -n 25
   exit 1

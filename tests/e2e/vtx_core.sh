@@ -113,7 +113,7 @@ case_bochs_spinner_does_not_starve() {
     --module "$GUESTS/hostile-spin.elf" hostile-spin --module "$GUESTS/hello64.elf" hello64
   run_bochs "$E2E_DIR/spin.iso" corei7_skylake_x 180
   expect_line '^bulkhead: tsc: [0-9]+\.[0-9]{3} MHz \(from '
-  expect_line '^bulkhead: scheduler: round robin on each CPU, 5000 us slices \(VMX-preemption timer [0-9]+, kept across exits\)$'
+  expect_line '^bulkhead: scheduler: round robin on each CPU, 5000 us slices \([0-9]+ TSC ticks, VMX-preemption timer kept across exits\)$'
   expect_order '^\[spinner\] hostile: spinning forever with interrupts off$' '^\[worker\] hello from a 64-bit ELF guest$'
   expect_line "^bulkhead: partition 'worker' exited with status 0$"
   expect_line "^bulkhead: partition 'spinner' stopped: stop requested by the run limit \(200 ms\) \(took effect after [0-9]+ us\)$"

@@ -22,7 +22,11 @@ struct idt_gate {
 
 volatile int fault_vector = -1;
 uint64_t recover_rip;
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+/* Enough for the exceptions; a guest that takes interrupts defines more. */
+#ifndef IDT64_ENTRIES
+#define IDT64_ENTRIES 32
+#endif
+static struct idt_gate idt[IDT64_ENTRIES] __attribute__((aligned(16)));
 
 void ud_stub(void);
 void gp_stub(void);
@@ -62,7 +66,7 @@ static void install_idt(void) {
 }
 
 /* Each try_* returns the vector of the exception it caused, or -1. */
-static int try_rdmsr(uint32_t msr, uint64_t* value) {
+__attribute__((unused)) static int try_rdmsr(uint32_t msr, uint64_t* value) {
     uint32_t lo = 0, hi = 0;
     fault_vector = -1;
     __asm__ volatile("leaq 1f(%%rip), %%r11\n movq %%r11, recover_rip(%%rip)\n rdmsr\n 1:"
@@ -71,14 +75,14 @@ static int try_rdmsr(uint32_t msr, uint64_t* value) {
     return fault_vector;
 }
 
-static int try_wrmsr(uint32_t msr, uint64_t value) {
+__attribute__((unused)) static int try_wrmsr(uint32_t msr, uint64_t value) {
     fault_vector = -1;
     __asm__ volatile("leaq 1f(%%rip), %%r11\n movq %%r11, recover_rip(%%rip)\n wrmsr\n 1:"
                      :: "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "r11", "memory");
     return fault_vector;
 }
 
-static int try_vmxon(void) {
+__attribute__((unused)) static int try_vmxon(void) {
     static uint64_t region[512] __attribute__((aligned(4096)));
     uint64_t address = (uint64_t)region;
     fault_vector = -1;
@@ -87,7 +91,7 @@ static int try_vmxon(void) {
     return fault_vector;
 }
 
-static int try_set_cr4(uint64_t bits) {
+__attribute__((unused)) static int try_set_cr4(uint64_t bits) {
     fault_vector = -1;
     __asm__ volatile("leaq 1f(%%rip), %%r11\n movq %%r11, recover_rip(%%rip)\n"
                      "mov %%cr4, %%rax\n or %0, %%rax\n mov %%rax, %%cr4\n 1:"
@@ -95,7 +99,7 @@ static int try_set_cr4(uint64_t bits) {
     return fault_vector;
 }
 
-static int try_xsetbv(uint32_t index, uint64_t value) {
+__attribute__((unused)) static int try_xsetbv(uint32_t index, uint64_t value) {
     fault_vector = -1;
     __asm__ volatile("leaq 1f(%%rip), %%r11\n movq %%r11, recover_rip(%%rip)\n xsetbv\n 1:"
                      :: "c"(index), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "r11", "memory");

@@ -580,6 +580,11 @@ TEST_CASE("Linux partitions have 64 MiB to 4 GiB of memory in 2 MiB steps", "[li
         CHECK(load_linux(images_of(kernel), huge, entry).error == LinuxLoadError::MemorySizeUnsupported);
         const GuestMemory none{nullptr, kMemory};
         CHECK(load_linux(images_of(kernel), none, entry).error == LinuxLoadError::MemoryTooSmall);
+        // RAM may not reach the interrupt controllers' registers at 0xfec00000.
+        const GuestMemory covers_apic{guest.host(), 4 * kGiB};
+        CHECK(load_linux(images_of(kernel), covers_apic, entry).error == LinuxLoadError::MemoryOverlapsDevices);
+        const GuestMemory below_apic{guest.host(), 0xfec00000 + 2 * kMiB};
+        CHECK(load_linux(images_of(kernel), below_apic, entry).error == LinuxLoadError::MemoryOverlapsDevices);
     }
 }
 

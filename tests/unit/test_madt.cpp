@@ -264,6 +264,52 @@ TEST_CASE("parse_madt: Bochs-like table, two CPUs and an I/O APIC", "[madt]") {
     check_cpu(info.cpus[1], 1, 1, false);
 }
 
+TEST_CASE("parse_madt: I/O APICs and ISA source overrides are kept for routing", "[madt]") {
+    MadtInfo info;
+    REQUIRE(parse(bochs_like_madt(), info) == MadtError::None);
+    CHECK(info.io_apics[0].id == 2);
+    CHECK(info.io_apics[0].address == kIoApicPhys);
+    CHECK(info.io_apics[0].gsi_base == 0);
+    REQUIRE(info.override_count == 5);
+    // IRQ 0 moved to GSI 2, edge and active-high (flags 0: as the bus says).
+    const IsaIrqRoute timer = isa_irq_route(info, 0);
+    CHECK(timer.gsi == 2);
+    CHECK_FALSE(timer.level_triggered);
+    CHECK_FALSE(timer.active_low);
+    // IRQ 9 level-triggered, active-high.
+    const IsaIrqRoute sci = isa_irq_route(info, 9);
+    CHECK(sci.gsi == 9);
+    CHECK(sci.level_triggered);
+    CHECK_FALSE(sci.active_low);
+    // IRQ 4 (COM1) has no override: identity, ISA wiring.
+    const IsaIrqRoute com1 = isa_irq_route(info, 4);
+    CHECK(com1.gsi == 4);
+    CHECK_FALSE(com1.level_triggered);
+    CHECK_FALSE(com1.active_low);
+    REQUIRE(io_apic_for_gsi(info, 4) != nullptr);
+    CHECK(io_apic_for_gsi(info, 4)->id == 2);
+}
+
+TEST_CASE("parse_madt: an active-low override and the I/O APIC that serves a GSI", "[madt]") {
+    const Bytes table = MadtBuilder{}
+                            .lapic(0, 0)
+                            .io_apic(1, kIoApicPhys, 0)
+                            .io_apic(2, kIoApicPhys + 0x1000, 24)
+                            .source_override(4, 30, 0x000F)   // level, active-low, on the second I/O APIC
+                            .build();
+    MadtInfo info;
+    REQUIRE(parse(table, info) == MadtError::None);
+    const IsaIrqRoute r = isa_irq_route(info, 4);
+    CHECK(r.gsi == 30);
+    CHECK(r.active_low);
+    CHECK(r.level_triggered);
+    REQUIRE(io_apic_for_gsi(info, 30) != nullptr);
+    CHECK(io_apic_for_gsi(info, 30)->id == 2);
+    CHECK(io_apic_for_gsi(info, 23)->id == 1);
+    MadtInfo none{};
+    CHECK(io_apic_for_gsi(none, 4) == nullptr);
+}
+
 TEST_CASE("parse_madt: QEMU-like table with x2APIC entries", "[madt]") {
     MadtInfo info;
     REQUIRE(parse(qemu_like_x2apic_madt(), info) == MadtError::None);

@@ -127,3 +127,30 @@ TEST_CASE("register results follow x86 rules") {
     CHECK(stored_value(0xab11, store_ah) == 0xab);
     CHECK(stored_value(0x1122334455667788, decode({0x89, 0x07})) == 0x55667788);
 }
+
+TEST_CASE("moves between eAX and an absolute address (A0-A3)") {
+    // a1 20 00 e0 fe 00 00 00 00   movabs 0xfee00020, %eax (64-bit mode: 8-byte address)
+    auto i = decode({0xa1, 0x20, 0x00, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00});
+    CHECK(i.access == MmioAccess::Load);
+    CHECK(i.size == 4);
+    CHECK(i.destination_size == 4);
+    CHECK(i.register_index == 0);
+    CHECK(i.length == 9);
+    // a3 ...: store eAX; 48 a3: RAX; a2: AL.
+    i = decode({0xa3, 0xb0, 0x00, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00});
+    CHECK(i.access == MmioAccess::Store);
+    CHECK(i.size == 4);
+    CHECK(i.length == 9);
+    i = decode({0x48, 0xa3, 0xb0, 0x00, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00});
+    CHECK(i.size == 8);
+    CHECK(i.length == 10);
+    i = decode({0xa2, 0xb0, 0x00, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00});
+    CHECK(i.size == 1);
+    CHECK_FALSE(i.high_byte);
+    // 67: a 4-byte address in 64-bit mode; 32-bit mode has 4, or 2 with 67.
+    CHECK(decode({0x67, 0xa1, 0x20, 0x00, 0xe0, 0xfe}).length == 6);
+    CHECK(decode({0xa1, 0x20, 0x00, 0xe0, 0xfe}, false).length == 5);
+    CHECK(decode({0x67, 0xa1, 0x20, 0x00}, false).length == 4);
+    // Cut short: the address is missing bytes.
+    CHECK(refusal({0xa1, 0x20, 0x00, 0xe0, 0xfe}) == DecodeError::Truncated);
+}

@@ -132,6 +132,7 @@ TEST_CASE("optional keys take their defaults", "[partition_config]") {
     CHECK(p.on_fault == OnFault::Stop);
     CHECK(p.expect == Expectation::Pass);
     CHECK(p.unassigned_io == UnassignedIo::Stop);
+    CHECK_FALSE(p.unassigned_io_given);
     CHECK_FALSE(p.fixed_placement);
     CHECK(p.cmdline[0] == '\0');
 }
@@ -431,6 +432,7 @@ TEST_CASE("choice values", "[partition_config]") {
             Machine{}.parse("partition name=c image=hello64 memory=2M unassigned_io=" + std::string(to_string(v)));
         REQUIRE(r->config.count == 1);
         CHECK(r->config.partitions[0].unassigned_io == v);
+        CHECK(r->config.partitions[0].unassigned_io_given);
     }
     CHECK(std::string(to_string(static_cast<OnFault>(9))) == "unknown");
 }

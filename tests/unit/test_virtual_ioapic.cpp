@@ -93,3 +93,13 @@ TEST_CASE("out-of-range pins and registers are harmless") {
     a.write(io::kWindow, 0xffffffff, v);
     CHECK(a.read(io::kWindow) == 0xff000000);
 }
+
+TEST_CASE("a pin's trigger mode is what the guest programmed") {
+    VirtualIoApic a;
+    a.reset(1);
+    program(a, 4, 0x34);
+    program(a, 9, 0x39 | io::kTriggerLevel);
+    CHECK_FALSE(a.level_triggered(4));
+    CHECK(a.level_triggered(9));
+    CHECK_FALSE(a.level_triggered(io::kPinCount));   // no such pin
+}

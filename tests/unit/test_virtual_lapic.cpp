@@ -188,3 +188,30 @@ TEST_CASE("the timer's input clock may be slower than the TSC") {
     CHECK(a.timer_due() == 200);
     CHECK(a.read(apic::kTimerCurrentCount, 50) == 75);
 }
+
+TEST_CASE("an EOI of a level-triggered vector says so, for the I/O APIC's remote IRR") {
+    VirtualLapic a = enabled_apic();
+    a.raise(0x41, true);
+    CHECK(a.read(apic::kTriggerMode + 0x20, 0) == (1u << 1));   // TMR bit 0x41
+    CHECK(next(a) == 0x41);
+    const VirtualLapic::WriteEffect level = a.write(apic::kEndOfInterrupt, 0, 0);
+    CHECK(level.level_eoi);
+    CHECK(level.eoi_vector == 0x41);
+    CHECK(a.read(apic::kTriggerMode + 0x20, 0) == 0);
+    // An edge-triggered one does not.
+    a.raise(0x42);
+    CHECK(next(a) == 0x42);
+    CHECK_FALSE(a.write(apic::kEndOfInterrupt, 0, 0).level_eoi);
+    // Nothing in service: nothing to report.
+    CHECK_FALSE(a.write(apic::kEndOfInterrupt, 0, 0).level_eoi);
+}
+
+TEST_CASE("writes that change the timer say so; others do not") {
+    VirtualLapic a = enabled_apic();
+    CHECK(a.write(apic::kLvtTimer, 0xec, 0).timer_changed);
+    CHECK(a.write(apic::kTimerDivide, 0x3, 0).timer_changed);
+    CHECK(a.write(apic::kTimerInitialCount, 1000, 0).timer_changed);
+    CHECK_FALSE(a.write(apic::kTaskPriority, 0x10, 0).timer_changed);
+    CHECK_FALSE(a.write(apic::kLvtLint0, apic::kLvtMasked, 0).timer_changed);
+    CHECK_FALSE(a.write(apic::kEndOfInterrupt, 0, 0).timer_changed);
+}
