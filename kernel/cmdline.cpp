@@ -77,6 +77,11 @@ constexpr NamedValue<OnExit> kOnExitNames[] = {
     {"emulator", OnExit::Emulator},
 };
 
+constexpr NamedValue<ConsoleTimestamps> kConsoleTimestampNames[] = {
+    {"none", ConsoleTimestamps::None},
+    {"ticks", ConsoleTimestamps::Ticks},
+};
+
 constexpr NamedValue<SelfTest> kSelfTestNames[] = {
     {"none", SelfTest::None},
     {"write-text", SelfTest::WriteText},
@@ -180,6 +185,10 @@ bool apply_run_limit(const char* value, size_t n, HypervisorOptions& options) {
     return true;
 }
 
+bool apply_console_timestamps(const char* value, size_t n, HypervisorOptions& options) {
+    return lookup_by_name(kConsoleTimestampNames, value, n, options.console_timestamps);
+}
+
 struct OptionHandler {
     const char* key;
     bool (*apply)(const char* value, size_t length, HypervisorOptions& options);
@@ -193,6 +202,7 @@ constexpr OptionHandler kOptionHandlers[] = {
     {"selftest", apply_selftest},
     {"slice_us", apply_slice},
     {"run_limit_ms", apply_run_limit},
+    {"console_timestamps", apply_console_timestamps},
 };
 
 const OptionHandler* find_option(const char* key, size_t key_length) {
@@ -312,6 +322,7 @@ HypervisorOptions parse_hypervisor_cmdline(const char* cmdline, CmdlineSink sink
 const char* to_string(LogLevel level) { return name_of(kLogLevelNames, level); }
 const char* to_string(OnExit on_exit) { return name_of(kOnExitNames, on_exit); }
 const char* to_string(SelfTest selftest) { return name_of(kSelfTestNames, selftest); }
+const char* to_string(ConsoleTimestamps timestamps) { return name_of(kConsoleTimestampNames, timestamps); }
 const char* to_string(CmdlineProblem problem) { return name_of(kProblemNames, problem); }
 
 }  // namespace bulkhead

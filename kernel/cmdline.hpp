@@ -11,6 +11,8 @@
 //   loglevel=error|warn|info|debug
 //   on_exit=stay|poweroff|emulator
 //   selftest=none|write-text|exec-data|stack-guard|ap-stack-guard|triple-fault
+//   slice_us=N, run_limit_ms=N
+//   console_timestamps=none|ticks
 //
 // Nothing here is fatal: a typo on the command line must not stop the machine
 // from booting. Problems are reported through a callback and the affected
@@ -31,6 +33,10 @@ enum class LogLevel : uint8_t { Error, Warn, Info, Debug };
 enum class OnExit : uint8_t { Stay, PowerOff, Emulator };
 // Deliberate faults used by end-to-end tests to prove protections work.
 enum class SelfTest : uint8_t { None, WriteText, ExecData, StackGuard, ApStackGuard, TripleFault };
+// What each partition console line starts with besides the partition's name:
+// nothing, or the TSC ticks since the partition (re)started ("[linux +123]"),
+// which makes boot times readable off the console (scripts/bench).
+enum class ConsoleTimestamps : uint8_t { None, Ticks };
 
 // A partition's time slice: long enough that switching costs little, short
 // enough that a partition sharing the CPU with a spinning one still gets to
@@ -48,6 +54,7 @@ struct HypervisorOptions {
     SelfTest selftest = SelfTest::None;
     uint32_t slice_us = kDefaultSliceMicroseconds;   // slice_us=: each partition's time slice
     uint64_t run_limit_ms = 0;                        // run_limit_ms=: stop what still runs after this; 0 = never
+    ConsoleTimestamps console_timestamps = ConsoleTimestamps::None;
 };
 
 enum class CmdlineProblem : uint8_t {
@@ -75,6 +82,7 @@ HypervisorOptions parse_hypervisor_cmdline(const char* cmdline, CmdlineSink sink
 const char* to_string(LogLevel level);
 const char* to_string(OnExit on_exit);
 const char* to_string(SelfTest selftest);
+const char* to_string(ConsoleTimestamps timestamps);
 const char* to_string(CmdlineProblem problem);
 
 // ---- Reusable pieces (also used for partition module command lines) ----

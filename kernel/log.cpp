@@ -14,6 +14,10 @@ constexpr size_t kEarlyBufferSize = 16 * 1024;
 struct Console {
     Spinlock lock;
     LogLevel level = LogLevel::Info;
+    ConsoleTimestamps timestamps = ConsoleTimestamps::None;
+    // The partition whose line was printed without its end (a prompt), so
+    // that its next text continues it; null when the cursor is at a line start.
+    const char* open_line = nullptr;
     Uart16550* uart = nullptr;
     char early[kEarlyBufferSize];
     size_t early_used = 0;
@@ -53,6 +57,13 @@ void flush_early_buffer(Console& console) {
     }
 }
 
+// Whatever comes next starts on a line of its own.
+void end_open_line(Console& console) {
+    if (console.open_line == nullptr) return;
+    put_char(console, '\n');
+    console.open_line = nullptr;
+}
+
 }  // namespace
 
 void log_set_level(LogLevel level) { g_console.level = level; }
@@ -73,6 +84,7 @@ void log_attach_emergency_console() {
 void vlog(LogLevel level, const char* fmt, va_list args) {
     if (level > g_console.level) return;
     SpinlockGuard guard(g_console.lock);
+    end_open_line(g_console);
     put_string(g_console, kLinePrefix);
     vformat_to(put_char_sink, &g_console, fmt, args);
     put_char(g_console, '\n');
@@ -85,13 +97,26 @@ void log(LogLevel level, const char* fmt, ...) {
     va_end(args);
 }
 
-void log_partition_line(const char* partition, const char* text, size_t length) {
+void log_set_console_timestamps(ConsoleTimestamps timestamps) { g_console.timestamps = timestamps; }
+ConsoleTimestamps log_console_timestamps() { return g_console.timestamps; }
+
+void log_partition_text(const char* partition, const char* text, size_t length, bool line_ends,
+                        const uint64_t* ticks) {
     SpinlockGuard guard(g_console.lock);
-    put_char(g_console, '[');
-    put_string(g_console, partition);
-    put_string(g_console, "] ");
+    if (g_console.open_line != partition) {
+        end_open_line(g_console);
+        put_char(g_console, '[');
+        put_string(g_console, partition);
+        if (ticks != nullptr) {
+            char stamp[24];
+            format(stamp, sizeof stamp, " +%lu", *ticks);
+            put_string(g_console, stamp);
+        }
+        put_string(g_console, "] ");
+    }
     for (size_t i = 0; i < length; ++i) put_char(g_console, text[i]);
-    put_char(g_console, '\n');
+    if (line_ends) put_char(g_console, '\n');
+    g_console.open_line = line_ends ? nullptr : partition;
 }
 
 void log_flush() {

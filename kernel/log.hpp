@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernel/cmdline.hpp"
 
@@ -34,9 +35,17 @@ void vlog(LogLevel level, const char* fmt, va_list args);
 #define log_info(...) ::bulkhead::log(::bulkhead::LogLevel::Info, __VA_ARGS__)
 #define log_debug(...) ::bulkhead::log(::bulkhead::LogLevel::Debug, __VA_ARGS__)
 
-// One line of a partition's output, as "[name] text". Whole lines only: the
-// console lock keeps them from interleaving with anything else.
-void log_partition_line(const char* partition, const char* text, size_t length);
+// A partition's output, as "[name] text" lines, or "[name +ticks] text"
+// when `ticks` is given (console_timestamps=ticks). `line_ends` false: the
+// line goes on, and the next text from the same partition continues it
+// (an interactive prompt); anything else printed meanwhile ends it first.
+// The console lock keeps lines from interleaving.
+void log_partition_text(const char* partition, const char* text, size_t length, bool line_ends,
+                        const uint64_t* ticks = nullptr);
+
+// console_timestamps= from the command line.
+void log_set_console_timestamps(ConsoleTimestamps timestamps);
+ConsoleTimestamps log_console_timestamps();
 
 // Waits until the serial port has sent everything (before power-off).
 void log_flush();

@@ -61,6 +61,7 @@ void report_cmdline_problem(void*, const CmdlineDiagnostic& d) {
 HypervisorOptions apply_command_line() {
     const HypervisorOptions options = parse_hypervisor_cmdline(g_boot_info.cmdline, report_cmdline_problem, nullptr);
     log_set_level(options.log_level);
+    log_set_console_timestamps(options.console_timestamps);
     set_on_exit(options.on_exit);
     return options;
 }
@@ -82,9 +83,9 @@ void print_banner(const HypervisorOptions& options) {
     log_info("Bulkhead %s, x86_64 microhypervisor", kVersion);
     log_info("booted by %s from %s firmware; command line \"%s\"", g_boot_info.bootloader_name,
              g_boot_info.efi_system_table_present ? "UEFI" : "BIOS", g_boot_info.cmdline);
-    log_info("console on %#x at %u baud, loglevel=%s, on_exit=%s, slice_us=%u, run_limit_ms=%lu",
+    log_info("console on %#x at %u baud, loglevel=%s, on_exit=%s, slice_us=%u, run_limit_ms=%lu, console_timestamps=%s",
              g_console_uart.port(), g_console_uart.baud(), to_string(options.log_level), to_string(options.on_exit),
-             options.slice_us, options.run_limit_ms);
+             options.slice_us, options.run_limit_ms, to_string(options.console_timestamps));
     log_info("boot information: %zu memory regions%s, %zu modules, ACPI RSDP %s", g_boot_info.memory_count,
              g_boot_info.memory_map_truncated ? " (truncated)" : "", g_boot_info.module_count,
              g_boot_info.rsdp == nullptr ? "not given (BIOS area scan)" : g_boot_info.rsdp_is_v2 ? "v2" : "v1");

@@ -9,6 +9,7 @@
 #include "vmm/partition.hpp"
 #include "vmm/partition_control.hpp"
 #include "vmm/partitions.hpp"
+#include "vmm/scheduler.hpp"
 #include "vmm/vmcs.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/trap.hpp"
@@ -102,7 +103,8 @@ ExitAction handle_entry_failure(ExitContext& exit) {
 ExitAction handle_external_interrupt(ExitContext& exit) {
     const x86::vmx::InterruptionInfo info{static_cast<uint32_t>(vmcs::read(VmcsField::VmExitInterruptionInfo))};
     handle_host_interrupt(info.vector());
-    return has_pending_request(exit.partition) ? ExitAction::Yield : ExitAction::Resume;
+    const bool leave = has_pending_request(exit.partition) || neighbour_needs_cpu(exit.partition);
+    return leave ? ExitAction::Yield : ExitAction::Resume;
 }
 
 // With an empty exception bitmap only NMIs exit here: the NMI was the host's,

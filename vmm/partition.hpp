@@ -11,6 +11,7 @@
 #include "arch/x86_64/vmcs_fields.hpp"
 #include "kernel/memory.hpp"
 #include "vmm/guest_loader.hpp"
+#include "vmm/cpu_time.hpp"
 #include "vmm/exit_statistics.hpp"
 #include "vmm/guest_registers.hpp"
 #include "vmm/input_queue.hpp"
@@ -115,7 +116,7 @@ struct Partition {
     unsigned starts;                    // every start and restart, for the control plane
     uint64_t started_at;                // TSC at the last start
     uint64_t finished_at;               // TSC when it last stopped, exited or halted; 0 while live
-    uint64_t cpu_ticks;                 // TSC ticks on its CPU, guest and exit handling
+    CpuTime cpu_time;                   // TSC ticks on its CPU, guest and exit handling (vmm/cpu_time.hpp)
     ExitCounters counters;
 
     // The guest's RAM through the hypervisor's identity map.

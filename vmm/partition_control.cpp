@@ -111,7 +111,7 @@ void describe(void*, uint32_t id, bh_partition_status& out) {
     out.starts = p.starts;
     out.memory_bytes = p.memory_size;
     out.uptime_us = p.starts == 0 ? 0 : tsc_to_microseconds((finished != 0 ? finished : now) - p.started_at);
-    out.cpu_time_us = tsc_to_microseconds(p.cpu_ticks);
+    out.cpu_time_us = tsc_to_microseconds(p.cpu_time.ticks(now));
     out.exits = p.counters.total;
     out.exit_status = p.exit_status;
     static_assert(kMaxPartitionNameLength < BH_PARTITION_NAME_CAPACITY);
@@ -144,6 +144,8 @@ int64_t request_control(Partition& p, ControlOp op, const Partition* by, const c
 }
 
 bool has_pending_request(const Partition& p) { return __atomic_load_n(&p.pending_request, __ATOMIC_ACQUIRE) != kNoRequest; }
+
+bool requests_waiting(size_t cpu) { return __atomic_load_n(&g_requests_for_cpu[cpu], __ATOMIC_ACQUIRE); }
 
 void carry_out_requests(size_t cpu) {
     if (!__atomic_exchange_n(&g_requests_for_cpu[cpu], false, __ATOMIC_ACQ_REL)) return;

@@ -27,6 +27,10 @@ int64_t request_control(Partition& partition, ControlOp op, const Partition* by,
 // True while a request waits for the partition's CPU.
 bool has_pending_request(const Partition& partition);
 
+// True when a request for one of CPU `cpu`'s partitions was published and
+// not yet looked at (carry_out_requests).
+bool requests_waiting(size_t cpu);
+
 // On CPU `cpu`, with no guest running: carries out the pending requests of
 // the partitions pinned to it.
 void carry_out_requests(size_t cpu);

@@ -306,8 +306,14 @@ RunStatus print_summary() {
 
 }  // namespace
 
-void print_partition_line(void* partition, const char* line, size_t length) {
-    log_partition_line(static_cast<Partition*>(partition)->config.name, line, length);
+void print_partition_line(void* partition, const char* text, size_t length, bool line_ends) {
+    const Partition& p = *static_cast<const Partition*>(partition);
+    if (log_console_timestamps() == ConsoleTimestamps::Ticks) {
+        const uint64_t since_start = x86::read_tsc() - p.started_at;
+        log_partition_text(p.config.name, text, length, line_ends, &since_start);
+        return;
+    }
+    log_partition_text(p.config.name, text, length, line_ends);
 }
 
 size_t partition_count() { return g_partition_count; }

@@ -20,8 +20,8 @@ struct Partition;
 // every partition did what its configuration expected.
 RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps, const SchedulerSettings& settings);
 
-// A VirtualUart::LineSink: prints one line of the partition's output.
-void print_partition_line(void* partition, const char* line, size_t length);
+// A VirtualUart::LineSink: prints the partition's output on the console.
+void print_partition_line(void* partition, const char* text, size_t length, bool line_ends);
 
 // The partition reported `status` (hypercall or test-exit port).
 ExitAction partition_exited(Partition& partition, uint64_t status);

@@ -90,14 +90,38 @@ void maybe_restart_after_fault(Partition& p) {
     p.state = PartitionState::Ready;
 }
 
+// A partition that has its CPU to itself gets this many slices at once:
+// nobody waits for the CPU, and every slice end is an exit (a tenth of a
+// Linux guest's exits when it ran alone with plain slices). Its CPU time and
+// uptime figures are then up to date only at that pace.
+constexpr uint64_t kLoneSliceFactor = 10;
+
+// Another partition on this CPU is ready to run now.
+bool has_ready_neighbour(const Partition& p) {
+    for (size_t i = 0; i < partition_count(); ++i) {
+        const Partition& other = partition_at(i);
+        if (&other != &p && other.config.cpu == p.config.cpu && wants_cpu(other.state)) return true;
+    }
+    return false;
+}
+
+uint64_t next_wake_up(size_t cpu);
+
 // A fresh slice, ending weight x slice_us from now. The VMX-preemption timer
 // counts towards that (or towards the guest's own APIC timer, if that comes
 // first: vmm/vcpu_events.cpp) and, when the CPU saves it on exit, keeps
 // counting across the exits the guest takes meanwhile. A partition's weight
-// is the number of slices it gets per turn.
+// is the number of slices it gets per turn. Alone on its CPU it gets
+// kLoneSliceFactor slices, cut short by the first wake-up of a waiting
+// neighbour's timer and, on CPU 0, by the run limit.
 uint64_t slice_end_from(const Partition& p, uint64_t now) {
     if (g_slice_ticks == 0) return kNever;
-    return now + g_slice_ticks * p.config.weight;
+    if (has_ready_neighbour(p)) return now + g_slice_ticks * p.config.weight;
+    uint64_t end = now + g_slice_ticks * kLoneSliceFactor;
+    const uint64_t wake = next_wake_up(p.config.cpu);
+    if (wake != 0 && wake < end) end = wake;
+    if (p.config.cpu == 0 && g_run_deadline != 0 && g_run_deadline < end) end = g_run_deadline;
+    return end;
 }
 
 void stop_after_failed_entry(Partition& p, VmRunResult result) {
@@ -115,10 +139,10 @@ void run_until_it_yields(Partition& p) {
     if (!p.vcpu.launched) write_host_state();   // this CPU's tables, whichever CPU built the VMCS
     load_unswitched(p);
     start_slice(p, slice_end_from(p, x86::read_tsc()));
-    const uint64_t entered = x86::read_tsc();
+    p.cpu_time.start_turn(x86::read_tsc());
     const VmRunResult result = vmx_run(&p.vcpu.registers, p.vcpu.launched);
     const uint64_t left = x86::read_tsc();
-    p.cpu_ticks += left - entered;
+    p.cpu_time.end_turn(left);
     if (result != VmRunResult::Left) stop_after_failed_entry(p, result);
     save_unswitched(p);
     if (p.state != PartitionState::Ready) p.finished_at = left;
@@ -165,6 +189,23 @@ uint64_t next_wake_up(size_t cpu) {
     }
     return first;
 }
+
+}  // namespace
+
+// A waiting partition on this CPU was given something to do (console input):
+// it should not wait for the running one's slice to end.
+bool neighbour_needs_cpu(const Partition& p) {
+    if (requests_waiting(p.config.cpu)) return true;
+    for (size_t i = 0; i < partition_count(); ++i) {
+        const Partition& other = partition_at(i);
+        if (&other != &p && other.config.cpu == p.config.cpu && other.state == PartitionState::Waiting &&
+            __atomic_load_n(&other.vcpu.attention, __ATOMIC_ACQUIRE))
+            return true;
+    }
+    return false;
+}
+
+namespace {
 
 // ---- the run limit ------------------------------------------------------------------
 

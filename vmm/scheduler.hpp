@@ -24,4 +24,10 @@ void prepare_scheduler(const x86::VmxCapabilities& caps, const SchedulerSettings
 // is over: no partition on any CPU can run and no request is pending.
 void run_cpu(size_t cpu);
 
+// For an exit caused by a kick: whether the running partition `p` should
+// leave its CPU early, because a request waits there or a waiting
+// partition on the same CPU got work (console input).
+struct Partition;
+bool neighbour_needs_cpu(const Partition& p);
+
 }  // namespace bulkhead

@@ -165,7 +165,7 @@ void VirtualUart::write(uint16_t port, uint8_t value, LineSink sink, void* conte
             if (divisor_latch())
                 divisor_high_ = value;
             else
-                write_interrupt_enable(value);
+                write_interrupt_enable(value, sink, context);
             break;
         case kFifoControl: write_fifo_control(value); break;
         case kLineControl: line_control_ = value; break;
@@ -187,11 +187,16 @@ void VirtualUart::write_data(uint8_t value, LineSink sink, void* context) {
 
 // Setting ETBEI finds THR empty, so THRE becomes pending; clearing it drops
 // the condition; leaving it set keeps whatever IIR left (header: THRE rule).
-void VirtualUart::write_interrupt_enable(uint8_t value) {
+void VirtualUart::write_interrupt_enable(uint8_t value, LineSink sink, void* context) {
     const bool was_enabled = enabled(kIerTransmitterEmpty);
     interrupt_enable_ = value & kIerDefinedBits;
     const bool now_enabled = enabled(kIerTransmitterEmpty);
     if (now_enabled != was_enabled) thre_pending_ = now_enabled;
+    // The driver has nothing more to send for now: show what it sent.
+    if (was_enabled && !now_enabled && line_length_ != 0) {
+        sink(context, line_, line_length_, false);
+        line_length_ = 0;
+    }
 }
 
 // FCR: turning the FIFOs on or off empties them; the other bits count only in
@@ -234,17 +239,20 @@ void VirtualUart::put(char c, LineSink sink, void* context) {
     ++transmitted_;
     if (c == '\r') return;   // serial drivers send CR LF; the console adds its own
     if (c == '\n') {
-        sink(context, line_, line_length_);
+        sink(context, line_, line_length_, true);
         line_length_ = 0;
         return;
     }
-    if (line_length_ == kMaxLine) flush(sink, context);
+    if (line_length_ == kMaxLine) {
+        sink(context, line_, line_length_, false);   // the line goes on
+        line_length_ = 0;
+    }
     line_[line_length_++] = c;
 }
 
 void VirtualUart::flush(LineSink sink, void* context) {
     if (line_length_ == 0) return;
-    sink(context, line_, line_length_);
+    sink(context, line_, line_length_, true);
     line_length_ = 0;
 }
 

@@ -48,13 +48,19 @@ public:
     static constexpr size_t kMaxLine = 160;
     static constexpr size_t kReceiveFifoSize = 16;
 
-    // Receives one complete line, without its newline.
-    using LineSink = void (*)(void* context, const char* line, size_t length);
+    // Receives output, without newlines: a complete line (`line_ends`), or
+    // the start of one that goes on in the next call (an over-long line, or
+    // a prompt the guest finished sending without a newline).
+    using LineSink = void (*)(void* context, const char* text, size_t length, bool line_ends);
 
     static bool owns(uint16_t port) { return port >= kBasePort && port < kBasePort + kPortCount; }
 
     // The guest's IN and OUT on one of the eight ports.
     uint8_t read(uint16_t port);
+    // Output is passed on line by line; what is left without a newline when
+    // the guest's driver turns its transmit interrupt off (ETBEI cleared: its
+    // buffer is empty, as after a shell prompt) is passed on then, to be
+    // continued, so an interactive prompt shows before anything is typed.
     void write(uint16_t port, uint8_t value, LineSink sink, void* context);
 
     // Text that arrives another way (the console-write hypercall) joins the
@@ -62,7 +68,7 @@ public:
     // not go through THR, so it changes no register or interrupt.
     void write_text(const char* text, size_t length, LineSink sink, void* context);
 
-    // Passes on a partial line (when the partition stops).
+    // Passes on a partial line as a complete one (when the partition stops).
     void flush(LineSink sink, void* context);
 
     // A byte arrives on the serial line. False when it is lost: no room
@@ -109,7 +115,7 @@ private:
     uint8_t take_received();
 
     void write_data(uint8_t value, LineSink sink, void* context);
-    void write_interrupt_enable(uint8_t value);
+    void write_interrupt_enable(uint8_t value, LineSink sink, void* context);
     void write_fifo_control(uint8_t value);
     void write_modem_control(uint8_t value);
     void note_modem_changes(uint8_t before, uint8_t after);

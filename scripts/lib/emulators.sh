@@ -12,6 +12,13 @@
 # Optional settings come from the environment, so that every five-argument
 # call stays as it is (for example BOCHS_MEGS=1024 bochs_boot ...):
 #   BOCHS_MEGS    guest RAM in MiB (default 256)
+#   BOCHS_CLOCK   "none" (default): emulated time is the instruction count, so
+#                 runs are deterministic and an idle machine's time flies;
+#                 "slowdown": emulated time never runs ahead of the wall
+#                 clock (Bochs waits instead), for a person typing at a guest:
+#                 a shell's escape-sequence timeouts then see keys as fast as
+#                 they were typed. ("realtime" would also speed the clock up
+#                 when emulation is slow: Linux then sees soft lockups.)
 #   BOCHS_IPS     emulated instructions per second (default 4000000)
 #   BOCHS_SERIAL  "file" (default): the machine's COM1 output goes to
 #                 DIR/com1.txt. "socket": COM1 is a TCP server on 127.0.0.1,
@@ -65,6 +72,7 @@ bochs_boot() {
   rm -f "$dir/emulator.pid"
   cat >"$dir/bochsrc" <<BOCHSRC
 megs: ${BOCHS_MEGS:-256}
+clock: sync=${BOCHS_CLOCK:-none}, time0=utc
 cpu: model=$model, count=$count, ips=${BOCHS_IPS:-4000000}, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
@@ -470,18 +478,31 @@ _serial_terminal() (
   exec {tty}<&0
   exec {keys}< <(exec cat <&$tty)
   keyboard=$!
-  # One byte at a time, checking every 0.2 s that the machine is still there.
+  # A key at a time (checking every 0.2 s that the machine is still there),
+  # and with it whatever else is already waiting: a burst (an escape
+  # sequence, the terminal's answer to a cursor-position query) goes out in
+  # one write. Byte by byte, each write after the first would wait for the
+  # previous one's delayed ACK (Nagle), 40 ms apart, and a guest's line
+  # editor would take an escape sequence that slow for separate keys.
+  local burst
   while kill -0 $reader 2>/dev/null; do
     IFS= read -r -n 1 -d '' -t 0.2 -u $keys key
     rc=$?
     [ $rc -gt 128 ] && continue   # the 0.2 s passed with no key
     [ $rc -eq 0 ] || break        # the terminal closed
-    if [ "$key" = $'\x1d' ]; then
-      left=yes
-      break
-    fi
-    # read gives NUL (Ctrl-@, Ctrl-Space) as an empty key.
-    if [ -z "$key" ]; then printf '\0'; else printf '%s' "$key"; fi 2>/dev/null >&$sock
+    burst=""
+    while :; do
+      if [ "$key" = $'\x1d' ]; then
+        left=yes
+        break
+      fi
+      # read gives NUL (Ctrl-@, Ctrl-Space) as an empty key.
+      if [ -z "$key" ]; then burst+='\0'; else burst+=${key//\\/\\\\}; fi
+      read -t 0 -u $keys || break
+      IFS= read -r -n 1 -d '' -u $keys key || break
+    done
+    [ -n "$burst" ] && printf '%b' "$burst" 2>/dev/null >&$sock
+    [ $left = yes ] && break
   done
   kill $keyboard 2>/dev/null
   if [ $left = yes ]; then

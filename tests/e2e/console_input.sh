@@ -1,9 +1,11 @@
 # End-to-end tests of typing into the machine: Bochs's COM1 on a TCP socket
 # (BOCHS_SERIAL=socket, scripts/lib/emulators.sh) with an input script that
-# waits for console text and sends keystrokes (serial_session there). The
-# hypervisor does not read its console yet, so these prove the harness: a run
-# on the socket passes and prints exactly what the same run prints with COM1
-# as a file, and a script step that cannot succeed fails fast, naming itself.
+# waits for console text and sends keystrokes (serial_session there). These
+# prove the harness: a run on the socket passes and prints exactly what the
+# same run prints with COM1 as a file (the keystrokes go to the first
+# partition, which never reads them), no byte typed is left unread, and a script
+# step that cannot succeed fails fast, naming itself. Input reaching guests
+# is tested with them: tests/e2e/linux.sh.
 
 now_ms() { echo $(( ${EPOCHREALTIME//[!0-9]/} / 1000 )); }
 
@@ -35,13 +37,12 @@ case_bochs_console_input() {
   file_ms=$(( $(now_ms) - start ))
   [ $status -eq 0 ] || fail "the file-mode reference run ended with status $status (logs in $reference)"
 
-  # Today's hypervisor never reads its console: Bochs takes the first byte
-  # into the UART and leaves the rest in its socket, so it resets the
-  # connection at exit, and the kernel drops whatever output Bochs still
-  # holds back then - which is a lot if our side was delaying its ACKs, as
-  # it does after sending right after receiving (bochs_boot has the
-  # details). So the script types only once the machine has fallen quiet
-  # (the ticker counting), and the final summary arrives whole.
+  # The hypervisor reads its console (the UART's receive interrupt), so no
+  # input is left in the socket when Bochs exits. Were it left there, Bochs
+  # would reset the connection at exit and the kernel would drop whatever
+  # output Bochs still held back (bochs_boot has the details): the script
+  # types once the machine has fallen quiet (the ticker counting), and
+  # Bochs must not have reset the connection.
   cat >"$E2E_DIR/input.txt" <<'INPUT'
 expect ^bulkhead: Bulkhead [0-9.]+, x86_64 microhypervisor$
 expect ^\[hello64\] hello from a 64-bit ELF guest$
@@ -63,6 +64,7 @@ INPUT
   grep -q "send 'hello\\\\r' (6 bytes" "$transcript" || fail "the transcript does not show the first send"
   grep -q "send '\\\\x01\\\\x03\\\\t\\\\\\\\' (4 bytes" "$transcript" || fail "the transcript does not show the control bytes"
   [ "$(grep -c ': matched ' "$transcript")" -eq 4 ] || fail "the transcript should show 4 matched expects"
+  grep -q 'reset the connection' "$transcript" && fail "Bochs reset the connection at exit: typed bytes were left unread"
 
   # The whole console, byte for byte as mode=file writes it: same lines,
   # but for the date and time the hypervisor read from the RTC.

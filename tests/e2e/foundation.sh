@@ -69,7 +69,7 @@ case_qemu_command_line() {
   expect_line "^bulkhead: command line: unknown option 'frobnicate=1' ignored$"
   expect_line "^bulkhead: command line: bad value 'serial=com9' ignored$"
   expect_line "^bulkhead: command line: bad value 'loglevel=loud' ignored$"
-  expect_line '^bulkhead: console on 0x2f8 at 38400 baud, loglevel=debug, on_exit=emulator, slice_us=10000, run_limit_ms=0$'
+  expect_line '^bulkhead: console on 0x2f8 at 38400 baud, loglevel=debug, on_exit=emulator, slice_us=10000, run_limit_ms=0, console_timestamps=none$'
   expect_line "$NO_VMX_LINE"
   expect_qemu_status $STATUS_VMX_UNAVAILABLE
 }

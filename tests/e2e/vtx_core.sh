@@ -95,7 +95,7 @@ case_bochs_exit_cost_benchmark() {
   partition_iso bench bench.cfg bench64.elf
   run_bochs "$E2E_DIR/bench.iso" corei7_skylake_x 300
   local exit ticks
-  for exit in cpuid vmcall io-in rdmsr; do
+  for exit in cpuid vmcall io-in rdmsr apic-eoi tsc-deadline self-ipi; do
     expect_line "^\[bench\] bench: $exit rounds=10000 ticks/round-trip=[0-9]+ "
   done
   ticks=$(sed -n 's/^\[bench\] bench: cpuid rounds=10000 ticks\/round-trip=\([0-9]*\) .*/\1/p' "$(console_file)")
@@ -123,3 +123,20 @@ case_bochs_spinner_does_not_starve() {
   expect_status 0 "Bochs pass"
 }
 
+
+# The ACPI reset register of a partition's FADT (what Linux's reboot writes)
+# restarts that partition from its pristine image; the guest sees a fresh
+# start (its start count, from the control list) and exits with 0.
+case_bochs_acpi_reset_restarts() {
+  echo "partition name=resetter image=reset64 memory=4M control=yes" >"$E2E_DIR/reset.cfg"
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/reset.iso" --cmdline "on_exit=emulator" \
+    --module "$E2E_DIR/reset.cfg" bulkhead.cfg --module "$GUESTS/reset64.elf" reset64
+  run_bochs "$E2E_DIR/reset.iso" corei7_skylake_x 120
+  expect_order '^\[resetter\] reset: start 1$' '^\[resetter\] reset: resetting through the ACPI reset register$' \
+    "^bulkhead: partition 'resetter': restarted from its pristine image by its own reset \(ACPI reset register\)" \
+    '^\[resetter\] reset: start 2$' '^\[resetter\] reset: came back from the reset as a fresh start$'
+  expect_no_line 'reset: FAILED'
+  expect_line "^bulkhead: partition 'resetter' exited with status 0$"
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}

@@ -97,22 +97,23 @@ __attribute__((unused)) static void ioapic_write(uint32_t index, uint32_t value)
     *(volatile uint32_t*)(IOAPIC_BASE + IOAPIC_WINDOW) = value;
 }
 
+/* LFENCE first: the TSC is read after everything before it has finished. */
 static uint64_t rdtsc(void) {
     uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    __asm__ volatile("lfence\n rdtsc" : "=a"(lo), "=d"(hi)::"memory");
     return ((uint64_t)hi << 32) | lo;
 }
 
 /* The APIC timer's input clock (the crystal of CPUID leaf 0x15) and the
    TSC's rate (crystal * EBX / EAX): the hypervisor states both, so nothing
    needs calibrating. */
-static uint64_t apic_timer_hz(void) {
+__attribute__((unused)) static uint64_t apic_timer_hz(void) {
     uint32_t r[4];
     cpuid(CPUID_TSC_LEAF, 0, r);
     return r[2];
 }
 
-static uint64_t tsc_hz(void) {
+__attribute__((unused)) static uint64_t tsc_hz(void) {
     uint32_t r[4];
     cpuid(CPUID_TSC_LEAF, 0, r);
     return (uint64_t)r[2] * r[1] / (r[0] ? r[0] : 1);
@@ -130,6 +131,6 @@ static void apic_setup(void) {
 
 /* Sleeps until an interrupt: STI's shadow covers the HLT, so an interrupt
    that is already pending wakes it rather than being taken before it. */
-static void wait_for_interrupt(void) { __asm__ volatile("sti\n hlt\n cli" ::: "memory"); }
+__attribute__((unused)) static void wait_for_interrupt(void) { __asm__ volatile("sti\n hlt\n cli" ::: "memory"); }
 
 #endif

@@ -373,3 +373,16 @@ TEST_CASE("slice_us and run_limit_ms take bounded decimal values") {
     CHECK(o.slice_us == bulkhead::kDefaultSliceMicroseconds);
     CHECK(o.run_limit_ms == 0);
 }
+
+TEST_CASE("console_timestamps is none (the default) or ticks") {
+    using bulkhead::ConsoleTimestamps;
+    CHECK(bulkhead::parse_hypervisor_cmdline("", nullptr, nullptr).console_timestamps == ConsoleTimestamps::None);
+    CHECK(bulkhead::parse_hypervisor_cmdline("console_timestamps=ticks", nullptr, nullptr).console_timestamps ==
+          ConsoleTimestamps::Ticks);
+    int problems = 0;
+    auto count = [](void* c, const bulkhead::CmdlineDiagnostic&) { ++*static_cast<int*>(c); };
+    const auto o = bulkhead::parse_hypervisor_cmdline("console_timestamps=ticks console_timestamps=us", count, &problems);
+    CHECK(problems == 1);
+    CHECK(o.console_timestamps == ConsoleTimestamps::Ticks);
+    CHECK(std::string(bulkhead::to_string(ConsoleTimestamps::Ticks)) == "ticks");
+}

@@ -18,7 +18,7 @@ struct Harness {
     std::vector<std::string> lines;
     HypercallContext context{{memory.data(), memory.size()}, uart, &Harness::sink, this, 3, "alpha"};
 
-    static void sink(void* self, const char* line, size_t length) {
+    static void sink(void* self, const char* line, size_t length, bool) {
         static_cast<Harness*>(self)->lines.emplace_back(line, length);
     }
     HypercallResult call(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0) { return handle_hypercall(nr, a0, a1, 0, context); }

@@ -13,8 +13,13 @@
 using namespace bulkhead;
 
 namespace {
+// Each piece the UART passes on, and whether it ended its line.
 std::vector<std::string> g_lines;
-void sink(void*, const char* line, size_t length) { g_lines.emplace_back(line, length); }
+std::vector<bool> g_line_ends;
+void sink(void*, const char* line, size_t length, bool line_ends) {
+    g_lines.emplace_back(line, length);
+    g_line_ends.push_back(line_ends);
+}
 void out(VirtualUart& uart, const std::string& s) {
     for (char c : s) uart.write(VirtualUart::kBasePort, static_cast<uint8_t>(c), sink, nullptr);
 }
@@ -22,6 +27,7 @@ void out(VirtualUart& uart, const std::string& s) {
 
 TEST_CASE("virtual UART: bytes become lines, CR dropped") {
     g_lines.clear();
+    g_line_ends.clear();
     VirtualUart uart;
     out(uart, "one\r\ntwo\n");
     CHECK(g_lines == std::vector<std::string>{"one", "two"});
@@ -30,6 +36,7 @@ TEST_CASE("virtual UART: bytes become lines, CR dropped") {
 
 TEST_CASE("virtual UART: an over-long line is passed on in pieces, nothing lost") {
     g_lines.clear();
+    g_line_ends.clear();
     VirtualUart uart;
     const std::string long_line(VirtualUart::kMaxLine * 2 + 5, 'x');
     out(uart, long_line + "\n");
@@ -37,10 +44,33 @@ TEST_CASE("virtual UART: an over-long line is passed on in pieces, nothing lost"
     for (auto& l : g_lines) joined += l;
     CHECK(joined == long_line);
     CHECK(g_lines.size() == 3);
+    // Only the last piece ends the line: the console joins them again.
+    CHECK(g_line_ends == std::vector<bool>{false, false, true});
+}
+
+TEST_CASE("virtual UART: a prompt is passed on, to be continued, when the driver stops transmitting") {
+    g_lines.clear();
+    g_line_ends.clear();
+    VirtualUart uart;
+    const uint16_t ier = VirtualUart::kBasePort + 1;
+    uart.write(ier, 0x02, sink, nullptr);   // ETBEI on: an interrupt-driven driver starts sending
+    out(uart, "/ # ");
+    CHECK(g_lines.empty());
+    uart.write(ier, 0x00, sink, nullptr);   // its buffer is empty: ETBEI off
+    CHECK(g_lines == std::vector<std::string>{"/ # "});
+    CHECK(g_line_ends == std::vector<bool>{false});
+    // Nothing left to pass on: turning it off again passes nothing.
+    uart.write(ier, 0x02, sink, nullptr);
+    uart.write(ier, 0x00, sink, nullptr);
+    CHECK(g_lines.size() == 1);
+    out(uart, "ls\r\n");
+    CHECK(g_lines.back() == "ls");
+    CHECK(g_line_ends.back());
 }
 
 TEST_CASE("virtual UART: a partial line is flushed when the partition stops") {
     g_lines.clear();
+    g_line_ends.clear();
     VirtualUart uart;
     out(uart, "no newline");
     CHECK(g_lines.empty());
@@ -50,6 +80,7 @@ TEST_CASE("virtual UART: a partial line is flushed when the partition stops") {
 
 TEST_CASE("virtual UART: status registers report an idle transmitter; divisor latch is separate from data") {
     g_lines.clear();
+    g_line_ends.clear();
     VirtualUart uart;
     const uint16_t base = VirtualUart::kBasePort;
     CHECK((uart.read(base + 5) & 0x60) == 0x60);
@@ -221,6 +252,7 @@ TEST_CASE("virtual UART: IIR's FIFO bits follow FCR0, and DLAB changes neither I
 
 TEST_CASE("virtual UART: THRE interrupt: pending once ETBEI is set, cleared by reading IIR, re-armed by THR writes and by re-enabling ETBEI") {
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     CHECK_FALSE(g.uart.interrupt_asserted());
     g.out(kInterruptEnable, kIerTransmitterEmpty);   // THR is empty: pending at once
@@ -253,7 +285,9 @@ TEST_CASE("virtual UART: THRE interrupt: pending once ETBEI is set, cleared by r
 
     g.uart.write_text("hi\n", 3, sink, nullptr);   // the hypercall path does not use THR
     CHECK_FALSE(g.uart.interrupt_asserted());
-    CHECK(g_lines == std::vector<std::string>{"xhi"});
+    // "x" was passed on, to be continued, when ETBEI went off; "hi" ends it.
+    CHECK(g_lines == std::vector<std::string>{"x", "hi"});
+    CHECK(g_line_ends == std::vector<bool>{false, true});
 }
 
 TEST_CASE("virtual UART: the interrupt output follows IER, and MCR.OUT2 does not gate it") {
@@ -289,6 +323,7 @@ TEST_CASE("virtual UART: the interrupt output follows IER, and MCR.OUT2 does not
 
 TEST_CASE("virtual UART: loopback: transmitted bytes are received, MSR mirrors MCR, the line is disconnected") {
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     g.out(kFifoControl, kFcrEnable);
     g.out(kModemControl, kMcrLoopback);
@@ -360,6 +395,7 @@ TEST_CASE("virtual UART: LSR: the transmitter is always idle; OE shows once, and
 
 TEST_CASE("virtual UART: the divisor latch is reached with DLAB and leaves RBR, THR and IER alone") {
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     g.type('r');
     g.out(kInterruptEnable, kIerReceivedData);
@@ -392,6 +428,7 @@ TEST_CASE("virtual UART: IER keeps its low four bits, MCR its low five; LCR and 
 
 TEST_CASE("virtual UART: reset gives the power-on state") {
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     g.out(kFifoControl, kFcrEnable | kFcrTrigger14);
     g.out(kInterruptEnable, kIerDefinedBits);
@@ -425,6 +462,7 @@ TEST_CASE("virtual UART: reset gives the power-on state") {
 
 TEST_CASE("virtual UART: write_text and THR bytes share one line buffer") {
     g_lines.clear();
+    g_line_ends.clear();
     VirtualUart uart;
     out(uart, "ab");
     uart.write_text("cd\nef", 5, sink, nullptr);
@@ -690,6 +728,7 @@ struct Driver {
 TEST_CASE("virtual UART: Linux 8250 autoconfig finds a 16550A with a 16-byte FIFO") {
     using namespace linux8250;
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     CHECK(autoconfig(g) == "16550A");
     CHECK(size_fifo(g) == VirtualUart::kReceiveFifoSize);
@@ -717,6 +756,7 @@ TEST_CASE("virtual UART: Linux 8250 startup finds THRE working: no UART_BUG_THRE
 TEST_CASE("virtual UART: Linux's interrupt-driven transmit and receive run to completion on an edge-triggered IRQ") {
     using namespace linux8250;
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     autoconfig(g);
     startup(g);
@@ -754,6 +794,7 @@ TEST_CASE("virtual UART: Linux's interrupt-driven transmit and receive run to co
 TEST_CASE("virtual UART: Linux's serial console polls LSR, and restoring IER re-triggers THRE for pending output") {
     using namespace linux8250;
     g_lines.clear();
+    g_line_ends.clear();
     Guest g;
     autoconfig(g);
     startup(g);
