@@ -100,32 +100,43 @@ INPUT
   expect_status 0 "Bochs pass"
 }
 
-# Linux on CPU 1 while, on CPU 0, a bare-metal partition keeps time with its
-# own APIC timer (its lines come out during the kernel's boot: both run at
-# once), a hostile partition is stopped, and a corrupted kernel image is
-# refused with its reason. The Linux partition must pass regardless; the run
-# as a whole fails, as it must with a refused partition.
+# The demo, as scripts/run boots it on a terminal (scripts/lib/demo.sh):
+# Linux on CPU 1 while, on CPU 0, the bare-metal guests run, pacer64 keeps
+# time with its own APIC timer (its lines come out during the kernel's boot:
+# both CPUs run at once) and a hostile partition is stopped; plus one more
+# line, a corrupted (truncated) kernel, refused with its reason. Linux ends
+# in its shell: a command typed there runs, and "poweroff" ends it with a
+# pass. The run as a whole fails, as it must with a refused partition.
 case_bochs_linux_beside_others() {
   require_linux_guest
-  # The first 4 MiB of the kernel: the setup header says there is more.
-  head -c 4194304 "$LINUX_DIR/vmlinuz" >"$E2E_DIR/vmlinuz-truncated"
-  linux_iso beside "$(cat <<'CONFIG'
-partition name=linux image=vmlinuz initrd=initramfs memory=192M cpu=1 cmdline="console=ttyS0"
-partition name=pacer image=pacer64 memory=4M cpu=0
-partition name=intruder image=hostile-read-other memory=4M cpu=0 expect=fault
-partition name=broken image=vmlinuz-truncated initrd=initramfs memory=128M cpu=0
-CONFIG
-)" --module "$GUESTS/pacer64.elf" pacer64 --module "$GUESTS/hostile-read-other.elf" hostile-read-other \
-    --module "$E2E_DIR/vmlinuz-truncated" vmlinuz-truncated
-  BOCHS_MEGS=$LINUX_BOCHS_MEGS BOCHS_IPS=$LINUX_BOCHS_IPS run_bochs "$E2E_DIR/beside.iso" corei7_skylake_x $LINUX_TIMEOUT 2
+  source "$SOURCE_DIR/scripts/lib/demo.sh"
+  head -c 4194304 "$LINUX_DIR/vmlinuz" >"$E2E_DIR/vmlinuz-truncated"   # the setup header says there is more
+  echo "partition name=broken image=vmlinuz-truncated initrd=initramfs memory=128M cpu=0" >"$E2E_DIR/broken.cfg"
+  DEMO_EXTRA_MODULES=(--module "$E2E_DIR/vmlinuz-truncated" vmlinuz-truncated)
+  demo_iso "$E2E_DIR" "$BULKHEAD_BUILD" "on_exit=emulator" yes "$E2E_DIR/broken.cfg"
+  cat >"$E2E_DIR/input.txt" <<'INPUT'
+timeout 400
+expect ^\[linux\] bulkhead-linux: shell
+quiet 2
+send uname -r; echo typed-$((6 * 7))\r
+expect ^\[linux\] typed-42$
+send poweroff\r
+expect ^bulkhead: run ended:
+INPUT
+  BOCHS_MEGS=$DEMO_BOCHS_MEGS BOCHS_IPS=$DEMO_BOCHS_IPS \
+    run_bochs_with_input "$E2E_DIR/bulkhead.iso" corei7_skylake_x $LINUX_TIMEOUT $DEMO_CPUS "$E2E_DIR/input.txt"
   expect_line "^bulkhead: partition 'broken': kernel refused: the image ends before its setup code or kernel does"
-  expect_line '^bulkhead: 3 partitions ready, 1 refused$'
+  expect_line '^bulkhead: 7 partitions ready, 1 refused$'
   expect_linux_boot linux
+  expect_line "^\[linux\] 6\.[0-9]+\.[0-9]+-[0-9]+-cloud-amd64$"
   # Both CPUs at once: the pacer's seconds come out between the kernel's
   # first line and its /init.
   expect_order "^\[linux\] \[ *[0-9.]+\] Linux version" '^\[pacer\] pacer: second 10$' \
     "^\[linux\] bulkhead-linux: init started$"
-  expect_line "^bulkhead: partition 'pacer' exited with status 0$"
+  local guest
+  for guest in hello64 hello32 hello16 probe pacer; do
+    expect_line "^bulkhead: summary: partition '$guest' .*: exited with status 0; expected pass: ok$"
+  done
   expect_line "^bulkhead: partition 'intruder' stopped: read at guest-physical 0x3fe00000 outside its memory"
   expect_line "^bulkhead: summary: partition 'intruder' .*expected fault: ok$"
   expect_line '^bulkhead: summary: 1 configured partition was refused \(see above\)$'
