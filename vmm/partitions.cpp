@@ -349,21 +349,21 @@ void flush_cached_translations(const Partition& p) {
                       p.vpid);
 }
 
-ExitAction partition_exited(Partition& p, uint64_t status) {
+namespace {
+// The partition is done, with `status`. Its last output (a line without its
+// newline) comes before the hypervisor says so.
+ExitAction finish_with_status(Partition& p, uint64_t status, const char* how) {
     p.uart.flush(print_partition_line, &p);
+    log_info("partition '%s' %sexited with status %lu", p.config.name, how, status);
     p.state = PartitionState::Exited;
     p.exit_status = status;
-    log_info("partition '%s' exited with status %lu", p.config.name, status);
     return ExitAction::Stop;
 }
+}  // namespace
 
-ExitAction partition_powered_off(Partition& p) {
-    p.uart.flush(print_partition_line, &p);
-    p.state = PartitionState::Exited;
-    p.exit_status = 0;
-    log_info("partition '%s' powered off (ACPI S5): exited with status 0", p.config.name);
-    return ExitAction::Stop;
-}
+ExitAction partition_exited(Partition& p, uint64_t status) { return finish_with_status(p, status, ""); }
+
+ExitAction partition_powered_off(Partition& p) { return finish_with_status(p, 0, "powered off (ACPI S5): "); }
 
 RunStatus run_partitions(const BootInfo& boot, const x86::VmxCapabilities& caps, const SchedulerSettings& settings) {
     g_caps = &caps;

@@ -529,7 +529,8 @@ qemu_boot() {
       cp /usr/share/OVMF/OVMF_VARS_4M.fd "$dir/ovmf-vars.fd"
       machine+=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
                 -drive if=pflash,format=raw,unit=1,file="$dir/ovmf-vars.fd") ;;
-    kvm) machine=(-machine q35 -enable-kvm -cpu host -m 512) ;;
+    # Two CPUs and 512 MiB: the demo runs Linux on CPU 1 (scripts/lib/demo.sh).
+    kvm) machine=(-machine q35 -enable-kvm -cpu host -smp 2 -m 512) ;;
   esac
   timeout --kill-after=5 "$limit" qemu-system-x86_64 "${machine[@]}" \
     -cdrom "$iso" -display none -no-reboot -monitor none -nic none \
