@@ -4,6 +4,7 @@
 
 #include "kernel/tsc.hpp"
 #include "vmm/guest_acpi.hpp"
+#include "vmm/guest_layout.hpp"
 #include "vmm/guest_timing.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vcpu_events.hpp"
@@ -17,6 +18,10 @@ namespace {
 constexpr uint64_t kMtrrDefaultTypeReset = x86::Mtrr::kEnable | x86::Mtrr::kTypeWriteBack;
 
 bool in_page(uint64_t address, uint64_t page, uint64_t page_size) { return address - page < page_size; }
+
+// A Linux guest's RAM ends below the lowest device page (the loader refuses
+// more), so no access to a device page can ever be RAM.
+static_assert(guest_layout::kLinuxMaxMemory == kGuestIoApicAddress && kGuestIoApicAddress < kGuestLocalApicAddress);
 
 // An interrupt for the vCPU: the local APIC records it, and the vCPU looks
 // for it before its next VM entry.

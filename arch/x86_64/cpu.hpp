@@ -5,6 +5,14 @@
 
 #include <stdint.h>
 
+// An instruction at local label 1 that may fault on purpose, resumed at
+// local label 2: the entry the exception handler looks up (kernel/trap.cpp,
+// the .exception_fixups section). Used by the *_safe wrappers.
+#define BULKHEAD_FIXUP_1B_TO_2B \
+    ".pushsection .exception_fixups, \"a\"\n" \
+    ".quad 1b, 2b\n"                            \
+    ".popsection\n"
+
 namespace bulkhead::x86 {
 
 struct CpuidResult {
@@ -60,9 +68,7 @@ inline bool write_xcr0_safe(uint64_t value) {
         "1: xsetbv\n"
         "mov $1, %k[ok]\n"
         "2:\n"
-        ".pushsection .exception_fixups, \"a\"\n"
-        ".quad 1b, 2b\n"
-        ".popsection\n"
+        BULKHEAD_FIXUP_1B_TO_2B
         : [ok] "=&r"(ok)
         : "c"(0), "a"(static_cast<uint32_t>(value)), "d"(static_cast<uint32_t>(value >> 32))
         : "memory");

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/cpu.hpp"
 
 namespace bulkhead::x86 {
 
@@ -82,9 +83,7 @@ inline bool read_msr_safe(Msr msr, uint64_t& value) {
         "1: rdmsr\n"
         "mov $1, %k[ok]\n"
         "2:\n"
-        ".pushsection .exception_fixups, \"a\"\n"
-        ".quad 1b, 2b\n"
-        ".popsection\n"
+        BULKHEAD_FIXUP_1B_TO_2B
         : "+a"(lo), "+d"(hi), [ok] "=&r"(ok)
         : "c"(static_cast<uint32_t>(msr)));
     value = (uint64_t{hi} << 32) | lo;
@@ -98,9 +97,7 @@ inline bool write_msr_safe(Msr msr, uint64_t value) {
         "1: wrmsr\n"
         "mov $1, %k[ok]\n"
         "2:\n"
-        ".pushsection .exception_fixups, \"a\"\n"
-        ".quad 1b, 2b\n"
-        ".popsection\n"
+        BULKHEAD_FIXUP_1B_TO_2B
         : [ok] "=&r"(ok)
         : "c"(static_cast<uint32_t>(msr)), "a"(static_cast<uint32_t>(value)),
           "d"(static_cast<uint32_t>(value >> 32))
