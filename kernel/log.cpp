@@ -119,6 +119,42 @@ void log_partition_text(const char* partition, const char* text, size_t length, 
     g_console.open_line = line_ends ? nullptr : partition;
 }
 
+namespace {
+constexpr const char* kMonitorPrefix = "monitor: ";
+constexpr const char* kMonitorPrompt = "monitor> ";
+// The open line's owner while the monitor's prompt is open (any unique address).
+const char kMonitorOwner[] = "monitor";
+}  // namespace
+
+void log_monitor(const char* fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    SpinlockGuard guard(g_console.lock);
+    end_open_line(g_console);
+    put_string(g_console, kLinePrefix);
+    put_string(g_console, kMonitorPrefix);
+    vformat_to(put_char_sink, &g_console, fmt, args);
+    put_char(g_console, '\n');
+    va_end(args);
+}
+
+void log_monitor_typing(const char* typed, const char* added) {
+    SpinlockGuard guard(g_console.lock);
+    if (g_console.open_line != kMonitorOwner) {
+        end_open_line(g_console);
+        put_string(g_console, kMonitorPrompt);
+        put_string(g_console, typed);
+        g_console.open_line = kMonitorOwner;
+        return;
+    }
+    put_string(g_console, added);
+}
+
+void log_monitor_line_end() {
+    SpinlockGuard guard(g_console.lock);
+    if (g_console.open_line == kMonitorOwner) end_open_line(g_console);
+}
+
 void log_flush() {
     if (g_console.uart != nullptr) g_console.uart->flush();
 }

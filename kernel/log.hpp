@@ -43,6 +43,16 @@ void vlog(LogLevel level, const char* fmt, va_list args);
 void log_partition_text(const char* partition, const char* text, size_t length, bool line_ends,
                         const uint64_t* ticks = nullptr);
 
+// The monitor (vmm/monitor.cpp). Its answers are "bulkhead: monitor: ..."
+// lines, printed whatever the log level (they were asked for). Its prompt
+// is an open line "monitor> " followed by what is being typed: `added` is
+// printed if the line is still open, else the prompt is printed again with
+// all of `typed` (other output came between two keystrokes).
+void log_monitor(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_monitor_typing(const char* typed, const char* added);
+// Ends the open prompt line (Enter).
+void log_monitor_line_end();
+
 // console_timestamps= from the command line.
 void log_set_console_timestamps(ConsoleTimestamps timestamps);
 ConsoleTimestamps log_console_timestamps();

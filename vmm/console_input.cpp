@@ -7,6 +7,7 @@
 #include "kernel/platform.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/trap.hpp"
+#include "vmm/monitor.hpp"
 #include "vmm/partition_table.hpp"
 #include "vmm/vcpu_events.hpp"
 #include "vmm/virtual_platform.hpp"
@@ -17,11 +18,33 @@ namespace {
 
 Uart16550* g_uart = nullptr;
 FocusSwitchDetector g_detector;
-size_t g_focus = 0;   // the partition (index) that gets what is typed; only the interrupt handler changes it
+// Who gets what is typed: a partition (its index), or the monitor
+// (kMonitorFocus). Only the interrupt handler changes it.
+constexpr size_t kMonitorFocus = ~size_t{0};
+size_t g_focus = 0;
+size_t g_focus_before_monitor = 0;   // where `console` without a name goes back to
 
 void announce_focus() {
-    log_info("console: input goes to partition '%s' (Ctrl-A three times: next partition)",
+    if (g_focus == kMonitorFocus) {
+        monitor_enter();
+        return;
+    }
+    log_info("console: input goes to partition '%s' (Ctrl-A three times: next partition, then the monitor)",
              partition_at(g_focus).config.name);
+}
+
+// The cycle: the partitions in configuration order, then the monitor, then
+// the first partition again (as on Xen's console, where the same key cycles
+// through the domains and Xen itself).
+size_t next_focus(size_t focus) {
+    if (focus == kMonitorFocus) return 0;
+    return focus + 1 < partition_count() ? focus + 1 : kMonitorFocus;
+}
+
+void move_focus(size_t focus) {
+    if (focus == kMonitorFocus && g_focus != kMonitorFocus) g_focus_before_monitor = g_focus;
+    g_focus = focus;
+    announce_focus();
 }
 
 // The partition's CPU moves the input into its UART before it next enters
@@ -64,18 +87,27 @@ void start_console_input() {
 // after the receive FIFO was emptied) and tells each partition that got
 // input once, with a kick to its CPU.
 void console_input_interrupt() {
-    Partition* target = &partition_at(g_focus);
+    Partition* target = g_focus == kMonitorFocus ? nullptr : &partition_at(g_focus);
     bool queued = false;
     uint8_t byte = 0;
     while (g_uart->read(byte)) {
         const FocusSwitchDetector::Result r = g_detector.feed(byte);
-        for (size_t i = 0; i < r.count; ++i) queued = target->input.push(r.bytes[i]) || queued;
+        for (size_t i = 0; i < r.count; ++i) {
+            if (target != nullptr) {
+                queued = target->input.push(r.bytes[i]) || queued;
+                continue;
+            }
+            const MonitorFeedResult m = monitor_feed(r.bytes[i]);
+            if (m.leave) {
+                move_focus(m.focus >= 0 ? static_cast<size_t>(m.focus) : g_focus_before_monitor);
+                target = &partition_at(g_focus);
+            }
+        }
         if (!r.switch_focus) continue;
         if (queued) notify(*target);
         queued = false;
-        g_focus = (g_focus + 1) % partition_count();
-        target = &partition_at(g_focus);
-        announce_focus();
+        move_focus(next_focus(g_focus));
+        target = g_focus == kMonitorFocus ? nullptr : &partition_at(g_focus);
     }
     if (queued) notify(*target);
 }

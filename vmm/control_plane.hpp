@@ -21,6 +21,13 @@ struct ControlPlane {
     // Asks for `op` on partition `id`; 0 when accepted, else a BH_E_* error
     // (BH_E_NO_SUCH_PARTITION, BH_E_WRONG_STATE, BH_E_BUSY).
     int64_t (*request)(void* context, uint32_t id, ControlOp op, uint32_t requester_id);
+    // Fills `out` with partition `id`'s exit statistics.
+    void (*stats)(void* context, uint32_t id, bh_partition_stats& out);
+    // Switches partition `id`'s exit trace.
+    void (*set_trace)(void* context, uint32_t id, bool on);
+    // Copies up to `capacity` of partition `id`'s last traced exits, oldest
+    // first; returns how many.
+    size_t (*read_trace)(void* context, uint32_t id, bh_trace_entry* out, size_t capacity);
 };
 
 }  // namespace bulkhead

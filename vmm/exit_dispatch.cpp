@@ -2,7 +2,9 @@
 // indexes an array of handlers. Every reason without a handler gets
 // fail_stop, which stops only the offending partition, with the reason, the
 // qualification, the guest RIP and a register dump.
+#include "arch/x86_64/cpu.hpp"
 #include "kernel/log.hpp"
+#include "vmm/exit_tracing.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vcpu_events.hpp"
@@ -92,15 +94,50 @@ ExitAction fail_stop(ExitContext& exit) {
 
 }  // namespace
 
-ExitAction dispatch_exit(Partition& partition) {
-    const uint64_t raw = vmcs::read(VmcsField::VmExitReason);
-    const auto basic = static_cast<unsigned>(raw & x86::vmx::kExitReasonBasicMask);
+namespace {
+
+// Counts the exit and runs its handler: the whole of an untraced exit.
+[[gnu::always_inline]] inline ExitAction run_handler(Partition& partition, unsigned basic) {
+    ExitCounters& counters = partition.counters;
     ExitContext exit{partition, partition.vcpu.registers, static_cast<ExitReason>(basic)};
-    ++partition.counters.total;
+    ++counters.total;
     if (basic >= x86::vmx::kExitReasonCount) return fail_stop(exit);
-    ++partition.counters.by_reason[basic];
+    ++counters.by_reason[basic];
     return kExitTable.handlers[basic](exit);
 }
+
+unsigned basic_exit_reason() {
+    return static_cast<unsigned>(vmcs::read(VmcsField::VmExitReason) & x86::vmx::kExitReasonBasicMask);
+}
+
+// The time a handler took, charged to the exit's reason and to its port or
+// MSR if the handler counted one (the hardware's own exit and entry are not
+// in it: the exit benchmark measures whole round trips).
+void charge_handling_time(ExitCounters& counters, unsigned basic, uint64_t ticks) {
+    if (basic < x86::vmx::kExitReasonCount) counters.handling_ticks[basic] += ticks;
+    counters.total_handling_ticks += ticks;
+    counters.charge_to->ticks += ticks;
+}
+
+// A traced exit: recorded in the CPU's exit trace first (published before
+// the handler runs, so that a fault dump made on its way shows it), then
+// handled and timed. Only traced exits are timed: the two TSC reads are
+// what tracing costs, and an untraced exit pays one branch for it.
+[[gnu::noinline]] ExitAction dispatch_traced(Partition& partition) {
+    const uint64_t start = x86::read_tsc();
+    const unsigned basic = basic_exit_reason();
+    TraceEntry& entry = record_exit(partition, static_cast<uint16_t>(basic), start);
+    partition.counters.charge_to = &partition.counters.unkeyed;
+    const ExitAction action = run_handler(partition, basic);
+    const uint64_t ticks = x86::read_tsc() - start;
+    charge_handling_time(partition.counters, basic, ticks);
+    TraceRing::set_handling_ticks(entry, ticks);
+    return action;
+}
+
+}  // namespace
+
+ExitAction dispatch_exit(Partition& partition) { return run_handler(partition, basic_exit_reason()); }
 
 namespace {
 // The registers live inside the partition's Vcpu, so they lead to the
@@ -117,7 +154,10 @@ Partition& partition_of(GuestRegisters* registers) {
 extern "C" uint64_t vmx_handle_exit(GuestRegisters* registers) {
     Partition& partition = partition_of(registers);
     partition.vcpu.launched = true;
-    return dispatch_exit(partition) == ExitAction::Resume ? 0 : 1;
+    // Tracing off costs this one branch (docs/monitor.md, "Exit trace").
+    const ExitAction action =
+        partition.tracing ? dispatch_traced(partition) : run_handler(partition, basic_exit_reason());
+    return action == ExitAction::Resume ? 0 : 1;
 }
 
 // Called by vmm/vmx_entry.S before resuming, only when the vCPU's attention

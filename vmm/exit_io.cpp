@@ -105,7 +105,7 @@ ExitAction port_out(ExitContext& exit, uint16_t port, unsigned size) {
 
 ExitAction handle_io(ExitContext& exit) {
     const x86::vmx::IoQualification q{vmcs::read(x86::vmx::VmcsField::ExitQualification)};
-    exit.partition.counters.ports.count(q.port(), !q.is_in());
+    exit.partition.counters.count_port(q.port(), !q.is_in());
     if (q.string() || q.rep())
         return stop_partition(exit.partition, "string I/O (INS/OUTS) on port %#x is not emulated", q.port());
     return q.is_in() ? port_in(exit, q.port(), q.size()) : port_out(exit, q.port(), q.size());

@@ -119,7 +119,7 @@ bool emulated_write(Partition& p, uint32_t msr, uint64_t value) {
 ExitAction handle_rdmsr(ExitContext& exit) {
     uint64_t value = 0;
     const uint32_t msr = msr_number(exit.registers);
-    exit.partition.counters.msrs.count(msr, false);
+    exit.partition.counters.count_msr(msr, false);
     if (!emulated_read(exit.partition, msr, value)) {
         // No ranges exist, so each reads as zero (disabled).
         if (!is_mtrr_range(msr)) return refuse(exit);
@@ -132,7 +132,7 @@ ExitAction handle_rdmsr(ExitContext& exit) {
 
 ExitAction handle_wrmsr(ExitContext& exit) {
     const uint32_t msr = msr_number(exit.registers);
-    exit.partition.counters.msrs.count(msr, true);
+    exit.partition.counters.count_msr(msr, true);
     if (!emulated_write(exit.partition, msr, edx_eax(exit.registers))) return refuse(exit);
     skip_instruction();
     return ExitAction::Resume;

@@ -4,6 +4,7 @@
 // guest does not have (#UD), and host events that arrive while a guest runs.
 #include "kernel/log.hpp"
 #include "arch/x86_64/descriptors.hpp"
+#include "arch/x86_64/segment_access.hpp"
 #include "vmm/exit_handlers.hpp"
 #include "vmm/hypercall.hpp"
 #include "vmm/partition.hpp"
@@ -56,6 +57,10 @@ ExitAction handle_vmcall(ExitContext& exit) {
     Partition& p = exit.partition;
     HypercallContext context{p.memory(),  p.uart, print_partition_line, &p, p.id, p.config.name,
                              p.config.control ? &control_plane() : nullptr};
+    // SS.DPL is the CPL (Intel SDM Vol. 3A, 5.5): user mode may call only if the partition allows it.
+    context.cpl = static_cast<uint8_t>(
+        x86::segment::dpl_of(static_cast<uint32_t>(vmcs::read(VmcsField::GuestSsAccessRights))));
+    context.user_mode_allowed = p.config.user_hypercalls;
     const HypercallResult r =
         handle_hypercall(regs[Gpr::Rax] & mask, regs[Gpr::Rdi] & mask, regs[Gpr::Rsi] & mask, regs[Gpr::Rdx] & mask, context);
     ++p.counters.hypercalls;

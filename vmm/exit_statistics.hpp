@@ -19,6 +19,7 @@ struct KeyedCount {
     bool used;
     uint64_t reads;
     uint64_t writes;
+    uint64_t ticks;   // TSC ticks spent handling these exits (vmm/exit_dispatch.cpp)
     uint64_t total() const { return reads + writes; }
 };
 
@@ -27,20 +28,23 @@ public:
     static constexpr size_t kSlots = 64;   // a power of two
     static_assert((kSlots & (kSlots - 1)) == 0);
 
-    void count(uint32_t key, bool write) {
+    // Returns the counts the access went to, so the exit's handling time can
+    // be charged to them too.
+    KeyedCount& count(uint32_t key, bool write) {
         for (size_t probe = 0, i = slot_of(key); probe < kSlots - 1; ++probe, i = (i + 1) & (kSlots - 1)) {
             KeyedCount& c = slots_[i];
             if (!c.used) {
                 if (distinct_ == kSlots - 1) break;   // one slot always stays free: the probe ends
-                c = KeyedCount{key, true, 0, 0};
+                c = KeyedCount{key, true, 0, 0, 0};
                 ++distinct_;
             }
             if (c.key == key) {
                 bump(c, write);
-                return;
+                return c;
             }
         }
         bump(others_, write);
+        return others_;
     }
 
     // The `n` keys with the most accesses, busiest first; returns how many.

@@ -6,6 +6,9 @@
 namespace bulkhead {
 
 static_assert(sizeof(bh_partition_status) == 72, "bh_partition_status is part of the ABI: same size for 32- and 64-bit guests");
+static_assert(sizeof(bh_trace_entry) == 56, "bh_trace_entry is part of the ABI");
+static_assert(sizeof(bh_partition_stats) == 2512, "bh_partition_stats is part of the ABI");
+static_assert(sizeof(bh_partition_stats) <= BH_MAX_TRANSFER);
 
 namespace {
 
@@ -47,7 +50,6 @@ HypercallResult control_list(uint64_t gpa, uint64_t capacity, HypercallContext& 
 
 HypercallResult control_request(uint64_t id, ControlOp op, HypercallContext& c) {
     const ControlPlane& control = *c.control;
-    if (id >= control.partition_count(control.context)) return resume_with(BH_E_NO_SUCH_PARTITION);
     const int64_t result = control.request(control.context, static_cast<uint32_t>(id), op, c.partition_id);
     // A request about the caller itself is carried out when it leaves the
     // CPU, so let it leave now.
@@ -55,25 +57,66 @@ HypercallResult control_request(uint64_t id, ControlOp op, HypercallContext& c) 
     return resume_with(result);
 }
 
-bool is_control_call(uint64_t number) { return number >= BH_HC_CONTROL_LIST && number <= BH_HC_CONTROL_START; }
+// Writes the partition's statistics into the guest's buffer of `size` bytes
+// (at least sizeof(bh_partition_stats)); returns the bytes written.
+HypercallResult control_stats(uint64_t id, uint64_t gpa, uint64_t size, HypercallContext& c) {
+    constexpr uint64_t kSize = sizeof(bh_partition_stats);
+    if (size > BH_MAX_TRANSFER) return resume_with(BH_E_TOO_LARGE);
+    if (size < kSize) return resume_with(BH_E_BAD_ARGUMENT);
+    if (!guest_contains(c.memory, gpa, kSize)) return resume_with(BH_E_BAD_ADDRESS);
+    static bh_partition_stats stats;   // one caller at a time: only the control partition calls, on its own CPU
+    stats = bh_partition_stats{};
+    c.control->stats(c.control->context, static_cast<uint32_t>(id), stats);
+    memcpy(c.memory.host + gpa, &stats, kSize);
+    return resume_with(static_cast<int64_t>(kSize));
+}
 
-HypercallResult control_call(uint64_t number, uint64_t arg0, uint64_t arg1, HypercallContext& c) {
+HypercallResult control_trace(uint64_t id, uint64_t on, HypercallContext& c) {
+    if (on > 1) return resume_with(BH_E_BAD_ARGUMENT);
+    c.control->set_trace(c.control->context, static_cast<uint32_t>(id), on == 1);
+    return resume_with(0);
+}
+
+HypercallResult control_trace_read(uint64_t id, uint64_t gpa, uint64_t capacity, HypercallContext& c) {
+    constexpr uint64_t kEntry = sizeof(bh_trace_entry);
+    if (capacity == 0) return resume_with(BH_E_BAD_ARGUMENT);
+    if (capacity > BH_MAX_TRANSFER / kEntry) return resume_with(BH_E_TOO_LARGE);
+    if (!guest_contains(c.memory, gpa, capacity * kEntry)) return resume_with(BH_E_BAD_ADDRESS);
+    static bh_trace_entry entries[BH_MAX_TRANSFER / sizeof(bh_trace_entry)];   // one caller at a time, as above
+    const size_t n = c.control->read_trace(c.control->context, static_cast<uint32_t>(id), entries, capacity);
+    memcpy(c.memory.host + gpa, entries, n * kEntry);
+    return resume_with(static_cast<int64_t>(n));
+}
+
+bool is_control_call(uint64_t number) { return number >= BH_HC_CONTROL_LIST && number <= BH_HC_CONTROL_TRACE_READ; }
+
+// Every control call but the list names a partition first; the id is
+// checked here, once, before any of them looks at it.
+HypercallResult control_call(uint64_t number, uint64_t arg0, uint64_t arg1, uint64_t arg2, HypercallContext& c) {
     if (c.control == nullptr) return resume_with(BH_E_NOT_PERMITTED);
+    if (number == BH_HC_CONTROL_LIST) return control_list(arg0, arg1, c);
+    if (arg0 >= c.control->partition_count(c.control->context)) return resume_with(BH_E_NO_SUCH_PARTITION);
     switch (number) {
-        case BH_HC_CONTROL_LIST: return control_list(arg0, arg1, c);
         case BH_HC_CONTROL_PAUSE: return control_request(arg0, ControlOp::Pause, c);
         case BH_HC_CONTROL_RESUME: return control_request(arg0, ControlOp::Resume, c);
         case BH_HC_CONTROL_STOP: return control_request(arg0, ControlOp::Stop, c);
         case BH_HC_CONTROL_RESTART: return control_request(arg0, ControlOp::Restart, c);
         case BH_HC_CONTROL_START: return control_request(arg0, ControlOp::Start, c);
+        case BH_HC_CONTROL_STATS: return control_stats(arg0, arg1, arg2, c);
+        case BH_HC_CONTROL_TRACE: return control_trace(arg0, arg1, c);
+        case BH_HC_CONTROL_TRACE_READ: return control_trace_read(arg0, arg1, arg2, c);
         default: return resume_with(BH_E_UNKNOWN_CALL);
     }
 }
 
 }  // namespace
 
-HypercallResult handle_hypercall(uint64_t number, uint64_t arg0, uint64_t arg1, uint64_t, HypercallContext& context) {
-    if (is_control_call(number)) return control_call(number, arg0, arg1, context);
+HypercallResult handle_hypercall(uint64_t number, uint64_t arg0, uint64_t arg1, uint64_t arg2,
+                                 HypercallContext& context) {
+    // The guest's kernel cannot keep its user programs from executing
+    // VMCALL: unless the partition opted in, only its kernel (CPL 0) may call.
+    if (context.cpl != 0 && !context.user_mode_allowed) return resume_with(BH_E_NOT_PERMITTED);
+    if (is_control_call(number)) return control_call(number, arg0, arg1, arg2, context);
     switch (number) {
         case BH_HC_ABI_VERSION: return resume_with(BH_ABI_VERSION);
         case BH_HC_CONSOLE_WRITE: return console_write(arg0, arg1, context);
@@ -81,23 +124,6 @@ HypercallResult handle_hypercall(uint64_t number, uint64_t arg0, uint64_t arg1, 
         case BH_HC_PARTITION_INFO: return partition_info(arg0, arg1, context);
         case BH_HC_EXIT: return {0, HypercallAction::Exit, arg0};
         default: return resume_with(BH_E_UNKNOWN_CALL);
-    }
-}
-
-const char* hypercall_name(uint64_t number) {
-    switch (number) {
-        case BH_HC_ABI_VERSION: return "abi_version";
-        case BH_HC_CONSOLE_WRITE: return "console_write";
-        case BH_HC_YIELD: return "yield";
-        case BH_HC_PARTITION_INFO: return "partition_info";
-        case BH_HC_EXIT: return "exit";
-        case BH_HC_CONTROL_LIST: return "control_list";
-        case BH_HC_CONTROL_PAUSE: return "control_pause";
-        case BH_HC_CONTROL_RESUME: return "control_resume";
-        case BH_HC_CONTROL_STOP: return "control_stop";
-        case BH_HC_CONTROL_RESTART: return "control_restart";
-        case BH_HC_CONTROL_START: return "control_start";
-        default: return "unknown";
     }
 }
 

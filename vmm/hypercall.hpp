@@ -10,6 +10,7 @@
 
 #include "vmm/control_plane.hpp"
 #include "vmm/guest_loader.hpp"
+#include "vmm/hypercall_names.hpp"
 #include "vmm/virtual_uart.hpp"
 
 namespace bulkhead {
@@ -30,6 +31,10 @@ struct HypercallContext {
     // The control calls reach the partitions through this; null for a
     // partition without the control capability (its calls are refused).
     const ControlPlane* control = nullptr;
+    // The caller's privilege level (SS.DPL), and whether the partition
+    // accepts hypercalls from user mode (user_hypercalls=yes).
+    uint8_t cpl = 0;
+    bool user_mode_allowed = false;
 };
 
 enum class HypercallAction : uint8_t { Resume, Yield, Exit };
@@ -44,7 +49,5 @@ struct HypercallResult {
 // passes them truncated to 32 bits.
 HypercallResult handle_hypercall(uint64_t number, uint64_t arg0, uint64_t arg1, uint64_t arg2,
                                  HypercallContext& context);
-
-const char* hypercall_name(uint64_t number);
 
 }  // namespace bulkhead

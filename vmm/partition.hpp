@@ -30,8 +30,18 @@ inline constexpr size_t kStopReasonCapacity = 192;
 
 struct ExitCounters {
     uint64_t by_reason[x86::vmx::kExitReasonCount];
+    // TSC ticks from a handler's start to its return (the hardware's own
+    // exit and entry are not in it), by reason and in all.
+    uint64_t handling_ticks[x86::vmx::kExitReasonCount];
+    uint64_t total_handling_ticks;
     KeyedCounters ports;            // I/O exits by port (vmm/exit_statistics.hpp)
     KeyedCounters msrs;             // RDMSR/WRMSR exits by MSR
+    // Where the current exit's handling time goes besides its reason: the
+    // port's or MSR's counts, once the handler has counted them; else `unkeyed`.
+    KeyedCount* charge_to;
+    KeyedCount unkeyed;
+    void count_port(uint16_t port, bool write) { charge_to = &ports.count(port, write); }
+    void count_msr(uint32_t msr, bool write) { charge_to = &msrs.count(msr, write); }
     uint64_t unassigned_port_reads;
     uint64_t unassigned_port_writes;
     uint64_t refused_msr_accesses;
@@ -108,9 +118,18 @@ struct Partition {
     const char* request_reason;         // the hypervisor's reason
     uint64_t requested_at;
     bool stopped_on_request;            // such a stop is deliberate: never restarted
+    volatile bool vcpu_dump_requested;  // the monitor's `vcpu`: print its state on its CPU
 
     PartitionState state;
     uint64_t exit_status;
+    // Its exits go to its CPU's exit trace (vmm/exit_tracing.hpp). Written
+    // by the monitor or a control partition on any CPU, read on every exit.
+    volatile bool tracing;
+    // Its CPU time while traced, for the share of it spent handling exits
+    // (only traced exits are timed): the total of the finished traced
+    // periods, and where the current one began (vmm/exit_tracing.cpp).
+    uint64_t traced_cpu_ticks;
+    uint64_t traced_since;
     char stop_reason[kStopReasonCapacity];
     unsigned restarts;                  // after faults (on_fault=restart), limited
     unsigned starts;                    // every start and restart, for the control plane

@@ -119,8 +119,11 @@ class Message {
 
 // ---- The keys ----
 
-enum class Key : uint8_t { Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline, Start, Control, Initrd };
-constexpr size_t kKeyCount = 12;
+enum class Key : uint8_t {
+    Name, Image, Memory, Cpu, Weight, OnFault, Expect, UnassignedIo, Cmdline, Start, Control, Initrd, Trace,
+    UserHypercalls
+};
+constexpr size_t kKeyCount = 14;
 
 struct KeyInfo {
     const char* name;
@@ -131,7 +134,7 @@ struct KeyInfo {
 constexpr KeyInfo kKeys[kKeyCount] = {
     {"name", true},      {"image", true},  {"memory", true},        {"cpu", false},     {"weight", false},
     {"on_fault", false}, {"expect", false}, {"unassigned_io", false}, {"cmdline", false}, {"start", false},
-    {"control", false}, {"initrd", false},
+    {"control", false}, {"initrd", false},  {"trace", false},         {"user_hypercalls", false},
 };
 
 constexpr size_t index_of(Key key) { return static_cast<size_t>(key); }
@@ -643,6 +646,8 @@ bool check_values(const ParseState& state, const EntryWords& words, const Label&
             case Key::Start: good = check_choice(kStartNames, value, config.start, detail); break;
             case Key::Control: good = check_choice(kYesNoNames, value, config.control, detail); break;
             case Key::Initrd: good = check_image(value, state.inputs, config.initrd_module, detail); break;
+            case Key::Trace: good = check_choice(kYesNoNames, value, config.trace, detail); break;
+            case Key::UserHypercalls: good = check_choice(kYesNoNames, value, config.user_hypercalls, detail); break;
         }
         if (!good) {
             start_key_diagnostic(message, label, key);

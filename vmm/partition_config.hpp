@@ -78,6 +78,10 @@ struct PartitionConfig {
     StartMode start;
     bool control;           // may use the control hypercalls (one partition at most)
     size_t initrd_module;   // a Linux guest's initial ramdisk: a boot module index, or kNoModule
+    bool trace;             // its exits go to the exit trace from the start (docs/monitor.md)
+    // Hypercalls from the guest's user mode (CPL 3) are accepted: what lets
+    // bulkheadctl run as a Linux program. Off, they get BH_E_NOT_PERMITTED.
+    bool user_hypercalls;
 };
 
 struct ConfigInputs {

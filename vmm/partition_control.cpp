@@ -11,7 +11,9 @@
 #include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
 #include "vmm/exit_handlers.hpp"
+#include "vmm/exit_tracing.hpp"
 #include "vmm/partition_table.hpp"
+#include "vmm/vcpu_dump.hpp"
 
 namespace bulkhead {
 
@@ -122,7 +124,54 @@ int64_t request(void*, uint32_t id, ControlOp op, uint32_t requester_id) {
     return request_control(partition_at(id), op, &partition_at(requester_id), nullptr);
 }
 
-constinit const ControlPlane kControlPlane{nullptr, count_partitions, describe, request};
+void copy_keyed(const KeyedCount& from, bh_keyed_count& to) {
+    to.key = from.key;
+    to.reads = from.reads;
+    to.writes = from.writes;
+    to.ticks = from.ticks;
+}
+
+unsigned copy_busiest(const KeyedCounters& counters, bh_keyed_count* out, bh_keyed_count& others) {
+    KeyedCount top[BH_STATS_KEYS];
+    const size_t n = counters.busiest(top, BH_STATS_KEYS);
+    for (size_t i = 0; i < n; ++i) copy_keyed(top[i], out[i]);
+    copy_keyed(counters.others(), others);
+    return static_cast<unsigned>(n);
+}
+
+// Read from another CPU while the partition runs, like describe().
+void stats(void*, uint32_t id, bh_partition_stats& out) {
+    static_assert(BH_STATS_REASONS == x86::vmx::kExitReasonCount, "the ABI's reason table matches the hypervisor's");
+    const Partition& p = partition_at(id);
+    const ExitCounters& c = p.counters;
+    out.exits = c.total;
+    out.handling_ticks = c.total_handling_ticks;
+    out.cpu_ticks = p.cpu_time.ticks(x86::read_tsc());
+    out.traced_cpu_ticks = traced_cpu_ticks(p);
+    constexpr uint64_t kHzPerKhz = 1000;
+    out.tsc_khz = tsc_hz() / kHzPerKhz;
+    for (unsigned r = 0; r < BH_STATS_REASONS; ++r) out.by_reason[r] = {c.by_reason[r], c.handling_ticks[r]};
+    out.port_count = copy_busiest(c.ports, out.ports, out.other_ports);
+    out.msr_count = copy_busiest(c.msrs, out.msrs, out.other_msrs);
+}
+
+void set_trace(void*, uint32_t id, bool on) { set_tracing(partition_at(id), on); }
+
+size_t read_trace(void*, uint32_t id, bh_trace_entry* out, size_t capacity) {
+    static_assert(sizeof(bh_trace_entry) == sizeof(TraceEntry), "bh_trace_entry is a TraceEntry");
+    static TraceEntry entries[TraceRing::kEntries];   // one caller at a time: the control partition
+    const Partition& p = partition_at(id);
+    if (capacity > TraceRing::kEntries) capacity = TraceRing::kEntries;
+    const size_t n = trace_ring(p.config.cpu).snapshot(p.id, entries, capacity);
+    for (size_t i = 0; i < n; ++i) {
+        const TraceEntry& e = entries[i];
+        out[i] = bh_trace_entry{e.sequence, e.tsc, e.rip, e.qualification, {e.detail[0], e.detail[1]},
+                                e.handling_ticks, e.reason, e.partition};
+    }
+    return n;
+}
+
+constinit const ControlPlane kControlPlane{nullptr, count_partitions, describe, request, stats, set_trace, read_trace};
 
 }  // namespace
 
@@ -143,7 +192,16 @@ int64_t request_control(Partition& p, ControlOp op, const Partition* by, const c
     return 0;
 }
 
-bool has_pending_request(const Partition& p) { return __atomic_load_n(&p.pending_request, __ATOMIC_ACQUIRE) != kNoRequest; }
+void request_vcpu_dump(Partition& p) {
+    __atomic_store_n(&p.vcpu_dump_requested, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_requests_for_cpu[p.config.cpu], true, __ATOMIC_RELEASE);
+    kick_cpu(p.config.cpu);
+}
+
+bool has_pending_request(const Partition& p) {
+    return __atomic_load_n(&p.pending_request, __ATOMIC_ACQUIRE) != kNoRequest ||
+           __atomic_load_n(&p.vcpu_dump_requested, __ATOMIC_ACQUIRE);
+}
 
 bool requests_waiting(size_t cpu) { return __atomic_load_n(&g_requests_for_cpu[cpu], __ATOMIC_ACQUIRE); }
 
@@ -152,6 +210,7 @@ void carry_out_requests(size_t cpu) {
     for (size_t i = 0; i < partition_count(); ++i) {
         Partition& p = partition_at(i);
         if (p.config.cpu != cpu) continue;
+        if (__atomic_exchange_n(&p.vcpu_dump_requested, false, __ATOMIC_ACQ_REL)) print_vcpu_state(p);
         const uint8_t pending = __atomic_load_n(&p.pending_request, __ATOMIC_ACQUIRE);
         if (pending < kFirstOp) continue;
         carry_out(p, static_cast<ControlOp>(pending - kFirstOp));

@@ -24,6 +24,10 @@ namespace bulkhead {
 // Returns 0, BH_E_WRONG_STATE, or BH_E_BUSY (an earlier request is pending).
 int64_t request_control(Partition& partition, ControlOp op, const Partition* by, const char* reason);
 
+// From any CPU: asks the partition's CPU to print its vCPU state
+// (vmm/vcpu_dump.hpp), the only CPU where its VMCS can be read.
+void request_vcpu_dump(Partition& partition);
+
 // True while a request waits for the partition's CPU.
 bool has_pending_request(const Partition& partition);
 

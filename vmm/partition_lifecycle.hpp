@@ -43,8 +43,12 @@ PartitionState state_after(ControlOp op);
 // A partition in this state has work for its CPU.
 inline bool wants_cpu(PartitionState state) { return state == PartitionState::Ready; }
 
-// Running, or waiting to run again when an interrupt comes: what the run
-// limit stops, and what keeps a run from being over.
+// Running, or waiting to run again when an interrupt comes.
 inline bool is_active(PartitionState state) { return state == PartitionState::Ready || state == PartitionState::Waiting; }
+
+// What keeps a run from being over, and what the run limit stops: an active
+// partition, or a paused one (the monitor or the control partition may
+// resume it).
+inline bool keeps_run_alive(PartitionState state) { return is_active(state) || state == PartitionState::Paused; }
 
 }  // namespace bulkhead

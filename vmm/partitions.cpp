@@ -22,6 +22,7 @@
 #include "kernel/smp.hpp"
 #include "kernel/tsc.hpp"
 #include "vmm/console_input.hpp"
+#include "vmm/exit_tracing.hpp"
 #include "vmm/guest_acpi.hpp"
 #include "vmm/guest_layout.hpp"
 #include "vmm/linux_loader.hpp"
@@ -179,13 +180,15 @@ bool build_partition(Partition& p, const PartitionConfig& config, uint32_t id, c
     // Built on the boot CPU, run on its own: VMCLEAR lets another CPU load it.
     x86::vmx::vmclear(p.vmcs);
     p.state = PartitionState::NotStarted;
+    p.tracing = config.trace;
     if (config.start == StartMode::Boot) {
         mark_started(p);
         p.state = PartitionState::Ready;
     }
-    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u, weight %u%s%s", config.name,
-             p.image_kind, config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu, config.weight,
-             config.control ? ", control" : "", config.start == StartMode::Manual ? ", started on request" : "");
+    log_info("partition '%s': %s image, %lu MiB at host %#lx, VPID %u, entry %#lx, CPU %u, weight %u%s%s%s%s",
+             config.name, p.image_kind, config.memory_size / kMiB, p.memory_base, p.vpid, p.entry.rip, config.cpu,
+             config.weight, config.control ? ", control" : "", config.user_hypercalls ? ", user hypercalls" : "",
+             config.trace ? ", traced" : "", config.start == StartMode::Manual ? ", started on request" : "");
     return true;
 }
 
@@ -337,6 +340,8 @@ void mark_started(Partition& p) {
 void report_stop(Partition& p) {
     p.uart.flush(print_partition_line, &p);
     log_error("partition '%s' stopped: %s", p.config.name, p.stop_reason);
+    // A fault: what the partition did last is the first thing to look at.
+    if (!p.stopped_on_request) print_trace(p, kFaultTraceEntries, "its last exits before the fault");
 }
 
 // The CPU's cached translations are tagged by EPTP (guest-physical) and VPID

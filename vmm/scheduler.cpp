@@ -145,7 +145,8 @@ void run_until_it_yields(Partition& p) {
     p.cpu_time.end_turn(left);
     if (result != VmRunResult::Left) stop_after_failed_entry(p, result);
     save_unswitched(p);
-    if (p.state != PartitionState::Ready) p.finished_at = left;
+    // Only a partition that is done stops its uptime; one that waits in HLT is live.
+    if (!keeps_run_alive(p.state)) p.finished_at = left;
     if (p.state == PartitionState::Stopped) {
         report_stop(p);
         maybe_restart_after_fault(p);
@@ -219,7 +220,7 @@ bool run_limit_needs_enforcing(size_t cpu) {
     if (cpu != 0 || !run_limit_reached()) return false;
     for (size_t i = 0; i < partition_count(); ++i) {
         const Partition& p = partition_at(i);
-        if (is_active(p.state) && !has_pending_request(p)) return true;
+        if (keeps_run_alive(p.state) && !has_pending_request(p)) return true;
     }
     return false;
 }
@@ -228,7 +229,7 @@ void enforce_run_limit(size_t cpu) {
     if (!run_limit_needs_enforcing(cpu)) return;
     for (size_t i = 0; i < partition_count(); ++i) {
         Partition& p = partition_at(i);
-        if (is_active(p.state) && !has_pending_request(p))
+        if (keeps_run_alive(p.state) && !has_pending_request(p))
             request_control(p, ControlOp::Stop, nullptr, g_run_limit_reason);
     }
 }
@@ -254,9 +255,12 @@ bool any_request_pending() {
     return false;
 }
 
-bool any_partition_waiting() {
-    for (size_t i = 0; i < partition_count(); ++i)
-        if (partition_at(i).state == PartitionState::Waiting) return true;
+// A waiting partition's interrupt may still come; a paused one may be resumed.
+bool any_partition_may_run_again() {
+    for (size_t i = 0; i < partition_count(); ++i) {
+        const PartitionState state = partition_at(i).state;
+        if (state == PartitionState::Waiting || state == PartitionState::Paused) return true;
+    }
     return false;
 }
 
@@ -287,7 +291,7 @@ uint64_t idle_deadline(size_t cpu) {
 bool wait_for_work(size_t cpu) {
     {
         SpinlockGuard guard(g_run_lock);
-        if (--g_busy_cpus == 0 && !any_request_pending() && !any_partition_waiting()) g_run_over = true;
+        if (--g_busy_cpus == 0 && !any_request_pending() && !any_partition_may_run_again()) g_run_over = true;
     }
     for (;;) {
         uint64_t deadline = 0;

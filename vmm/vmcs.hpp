@@ -28,6 +28,16 @@ inline uint64_t read(VmcsField field) {
     return value;
 }
 
+// For dumps that walk every field: false (and no stop) for a field this CPU
+// does not have.
+inline bool try_read(VmcsField field, uint64_t& value) {
+    bool failed;
+    asm volatile("vmread %[field], %[value]"
+                 : [value] "=r"(value), "=@ccbe"(failed)
+                 : [field] "r"(uint64_t{x86::vmx::encoding_of(field)}));
+    return !failed;
+}
+
 inline void write(VmcsField field, uint64_t value) {
     bool failed;
     asm volatile("vmwrite %[value], %[field]"

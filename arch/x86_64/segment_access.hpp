@@ -11,6 +11,8 @@ inline constexpr uint32_t kTypeAccessed = 1u << 0;
 inline constexpr uint32_t kTypeReadableWritable = 1u << 1;   // code: readable; data: writable
 inline constexpr uint32_t kTypeCode = 1u << 3;
 inline constexpr uint32_t kCodeOrData = 1u << 4;             // S: not a system descriptor
+inline constexpr unsigned kDplShift = 5;                     // DPL, bits 6:5
+inline constexpr uint32_t kDplMask = 0x3;
 inline constexpr uint32_t kPresent = 1u << 7;
 inline constexpr uint32_t kLongMode = 1u << 13;              // L: 64-bit code
 inline constexpr uint32_t kDefaultSize32 = 1u << 14;         // D/B
@@ -36,5 +38,9 @@ inline constexpr uint32_t kLdtUnusable = kUnusable | kPresent | kTypeLdt;
 inline constexpr uint32_t kFlatLimit = 0xffffffff;
 inline constexpr uint32_t kRealModeLimit = 0xffff;
 inline constexpr unsigned kRealModeBaseShift = 4;            // base = selector * 16
+
+// The privilege level a segment's access rights give; for SS it is the
+// CPU's current privilege level (CPL).
+constexpr unsigned dpl_of(uint32_t access_rights) { return (access_rights >> kDplShift) & kDplMask; }
 
 }  // namespace bulkhead::x86::segment

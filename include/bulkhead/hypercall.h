@@ -29,7 +29,7 @@
 
 /* ABI version: major in bits 31:16, minor in bits 15:0. */
 #define BH_ABI_VERSION_MAJOR 1u
-#define BH_ABI_VERSION_MINOR 2u   /* 1.1: the control calls; 1.2: BH_STATE_WAITING */
+#define BH_ABI_VERSION_MINOR 3u   /* 1.1: the control calls; 1.2: BH_STATE_WAITING; 1.3: stats, trace, user mode */
 #define BH_ABI_VERSION ((BH_ABI_VERSION_MAJOR << 16) | BH_ABI_VERSION_MINOR)
 
 /* Call numbers. */
@@ -51,6 +51,10 @@
 #define BH_HC_CONTROL_STOP 19u     /* (id) -> 0 */
 #define BH_HC_CONTROL_RESTART 20u  /* (id) -> 0; from the pristine image */
 #define BH_HC_CONTROL_START 21u    /* (id) -> 0; a partition configured start=manual */
+/* ABI 1.3: what the monitor's stats and trace commands show. */
+#define BH_HC_CONTROL_STATS 22u    /* (id, gpa struct bh_partition_stats, size) -> bytes written */
+#define BH_HC_CONTROL_TRACE 23u    /* (id, 1 = on / 0 = off) -> 0; switches the partition's exit trace */
+#define BH_HC_CONTROL_TRACE_READ 24u /* (id, gpa array of bh_trace_entry, capacity) -> entries written, oldest first */
 
 /* Errors (returned negated in RAX, as a signed 64-bit value). */
 #define BH_E_UNKNOWN_CALL (-1)   /* no such call number */
@@ -61,6 +65,8 @@
 #define BH_E_NO_SUCH_PARTITION (-6) /* the id names no partition */
 #define BH_E_WRONG_STATE (-7)    /* the partition's state does not allow it (resume a running one) */
 #define BH_E_BUSY (-8)           /* an earlier request to that partition is still being carried out */
+/* A hypercall from guest user mode (CPL 3) gets BH_E_NOT_PERMITTED too,
+ * unless the configuration says user_hypercalls=yes for the partition. */
 
 /* Partition states in bh_partition_status.state. */
 #define BH_STATE_NOT_STARTED 0u
@@ -90,6 +96,58 @@ struct bh_partition_status {
     unsigned long long exits;
     unsigned long long exit_status; /* with BH_STATE_EXITED */
     char name[BH_PARTITION_NAME_CAPACITY];  /* NUL-terminated */
+};
+
+/* BH_HC_CONTROL_STATS: exits by basic exit reason (Intel SDM Vol. 3D,
+ * Appendix C), and the busiest I/O ports and MSRs. Counts are of every
+ * exit; ticks (TSC ticks in the hypervisor's handlers, tsc_khz converts
+ * them) are measured only while the partition is traced, as that costs
+ * two TSC reads per exit (docs/monitor.md). */
+#define BH_STATS_REASONS 86u
+#define BH_STATS_KEYS 16u
+
+struct bh_exit_count {
+    unsigned long long count;
+    unsigned long long ticks;
+};
+
+struct bh_keyed_count {
+    unsigned int key;            /* the port or MSR number */
+    unsigned int reserved;
+    unsigned long long reads;
+    unsigned long long writes;
+    unsigned long long ticks;
+};
+
+struct bh_partition_stats {
+    unsigned long long exits;
+    unsigned long long handling_ticks;   /* of the exits taken while it was traced */
+    unsigned long long cpu_ticks;        /* its CPU time: guest code and exit handling */
+    unsigned long long traced_cpu_ticks; /* the part of it while traced: what handling_ticks is a share of */
+    unsigned long long tsc_khz;
+    struct bh_exit_count by_reason[BH_STATS_REASONS];
+    unsigned int port_count;             /* entries used in ports[], busiest first */
+    unsigned int msr_count;              /* entries used in msrs[] */
+    struct bh_keyed_count ports[BH_STATS_KEYS];
+    struct bh_keyed_count msrs[BH_STATS_KEYS];
+    struct bh_keyed_count other_ports;   /* the ports and MSRs beyond the hypervisor's table */
+    struct bh_keyed_count other_msrs;
+};
+
+/* BH_HC_CONTROL_TRACE_READ: one traced exit. `detail` depends on the reason
+ * (docs/monitor.md): CPUID leaf and subleaf; the MSR and value written;
+ * the value an OUT wrote; the hypercall number and first argument; the
+ * guest-physical and linear address of an EPT violation; the interruption
+ * information of an external interrupt or exception. */
+struct bh_trace_entry {
+    unsigned long long sequence;        /* 1, 2, ... on the partition's CPU */
+    unsigned long long tsc;             /* when handling began */
+    unsigned long long rip;
+    unsigned long long qualification;
+    unsigned long long detail[2];
+    unsigned int handling_ticks;
+    unsigned short reason;              /* basic exit reason */
+    unsigned short partition;
 };
 
 /* The largest buffer one call moves; longer console output takes several calls. */

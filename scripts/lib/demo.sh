@@ -7,7 +7,9 @@
 # tests/guests/configs/demo.cfg (plus the extra file's lines, if given), the
 # Linux guest from BUILD_DIR/linux and the bare-metal guests from
 # BUILD_DIR/guests. SHELL=yes: the Linux partition's /init ends in a shell
-# (bulkhead.shell=1) instead of powering off after its checks. Modules the
+# (bulkhead.shell=1) instead of powering off after its checks. The Linux
+# partition is the control partition, with bulkheadctl (build/bulkheadctl)
+# added to its initramfs. Modules the
 # extra lines name are expected as DEMO_EXTRA_MODULES (mkiso --module pairs).
 
 DEMO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,9 +27,12 @@ demo_iso() {
     cp "$DEMO_CONFIG" "$config"
   fi
   [ -n "$extra" ] && cat "$extra" >>"$config"
+  # Linux is the control partition: bulkheadctl is in its initramfs.
+  source "$DEMO_ROOT/scripts/lib/linux_guest.sh"
+  initramfs_with_programs "$build/linux/initramfs.cpio.gz" "$out/initramfs-demo.cpio.gz" "$build/bulkheadctl" || return 1
   "$DEMO_ROOT/scripts/mkiso" --kernel "$build/bulkhead.elf" --output "$out/bulkhead.iso" \
     --cmdline "$cmdline" --module "$config" bulkhead.cfg \
-    --module "$build/linux/vmlinuz" vmlinuz --module "$build/linux/initramfs.cpio.gz" initramfs \
+    --module "$build/linux/vmlinuz" vmlinuz --module "$out/initramfs-demo.cpio.gz" initramfs \
     --module "$guests/hello64.elf" hello64 --module "$guests/hello32.elf" hello32 \
     --module "$guests/hello16.bin" hello16 --module "$guests/probe64.elf" probe64 \
     --module "$guests/pacer64.elf" pacer64 --module "$guests/hostile-read-other.elf" hostile-read-other \

@@ -88,3 +88,22 @@ prepare_linux_guest() {
   rm -rf "$work"
   echo "linux-guest: kernel $version and busybox initramfs ready in $out"
 }
+
+# initramfs_with_programs BASE OUT PROGRAM...: OUT is the initramfs BASE
+# with each PROGRAM added as /bin/NAME (bulkheadctl, for a control
+# partition). One gzip stream of the two archives back to back: the kernel
+# unpacks both, but GRUB's transparent gunzip of a module reads only the
+# first member of a concatenated .gz.
+initramfs_with_programs() {
+  local base=$1 out=$2 extra
+  shift 2
+  extra=$(mktemp -d) || return 1
+  mkdir -p "$extra/bin"
+  install -m 755 "$@" "$extra/bin/" || { rm -rf "$extra"; echo "linux-guest: cannot add $* to the initramfs" >&2; return 1; }
+  { gzip -dc "$base" && (cd "$extra" && find . | sort | cpio -o -H newc -R 0:0 --quiet); } | gzip -9 -n >"$out.tmp" &&
+    mv "$out.tmp" "$out"
+  local status=$?
+  rm -rf "$extra"
+  [ $status -eq 0 ] || echo "linux-guest: building $out failed" >&2
+  return $status
+}

@@ -100,6 +100,56 @@ INPUT
   expect_status 0 "Bochs pass"
 }
 
+# The control partition: Linux, granted control=yes and user_hypercalls=yes,
+# runs bulkheadctl from its initramfs (tools/bulkheadctl; the base
+# initramfs followed by a second archive with the tool, which the kernel
+# unpacks after the first). It lists the partitions, is refused a partition that
+# does not exist, restarts the bare-metal one (hello64, which printed and
+# exited at boot) with its exit trace on, sees it start a second time, and
+# reads its statistics and trace.
+case_bochs_linux_control_partition() {
+  require_linux_guest
+  source "$SOURCE_DIR/scripts/lib/linux_guest.sh"
+  initramfs_with_programs "$LINUX_DIR/initramfs.cpio.gz" "$E2E_DIR/initramfs-ctl.cpio.gz" "$BULKHEAD_BUILD/bulkheadctl" ||
+    { fail "cannot add bulkheadctl to the initramfs"; finish; }
+  printf '%s\n' \
+    'partition name=linux image=vmlinuz initrd=initramfs memory=192M control=yes user_hypercalls=yes cmdline="console=ttyS0 quiet bulkhead.ctl=hello"' \
+    'partition name=hello image=hello64 memory=4M expect=any' >"$E2E_DIR/ctl.cfg"
+  "$SOURCE_DIR/scripts/mkiso" --kernel "$KERNEL" --output "$E2E_DIR/ctl.iso" --cmdline "on_exit=emulator" \
+    --module "$E2E_DIR/ctl.cfg" bulkhead.cfg --module "$LINUX_DIR/vmlinuz" vmlinuz \
+    --module "$E2E_DIR/initramfs-ctl.cpio.gz" initramfs --module "$GUESTS/hello64.elf" hello64
+  BOCHS_MEGS=$LINUX_BOCHS_MEGS BOCHS_IPS=$LINUX_BOCHS_IPS run_bochs "$E2E_DIR/ctl.iso" corei7_skylake_x $LINUX_TIMEOUT 1
+  expect_line "^bulkhead: partition 'linux': Linux bzImage image, .*, control, user hypercalls$"
+  # The first list: both partitions, from inside Linux; hello has exited.
+  expect_line '^\[linux\]  0 linux +ready +0 +192M .* 1 control$'
+  expect_line '^\[linux\]  1 hello +exited +0 +4M .* 1$'
+  expect_line "^\[linux\] bulkheadctl: no partition 'no-such-partition' \('bulkheadctl list' shows them\)$"
+  expect_line "^\[linux\] bulkhead-linux: ctl: a missing partition was refused$"
+  expect_line "^\[linux\] restart of 'hello' requested$"
+  expect_order "^\[hello\] hello from a 64-bit ELF guest$" \
+    "^bulkhead: partition 'hello': restarted from its pristine image by partition 'linux' \(took effect after [0-9]+ us\)$"
+  [ "$(count_lines '^\[hello\] hello from a 64-bit ELF guest$')" = 2 ] || fail "hello should have run twice"
+  expect_line '^\[linux\]  1 hello +exited +0 +4M .* 2$'
+  # Linux's own uptime goes on between the two lists (it is live while it waits in HLT).
+  local uptimes
+  uptimes=$(awk '/^\[linux\]  0 linux / { printf "%s ", $7 }' "$(console_file)")
+  set -- $uptimes
+  [ $# -eq 2 ] && [ "$2" -gt "$1" ] || fail "Linux's uptime should grow between the lists: $uptimes"
+  expect_no_line '^\[linux\] bulkhead-linux: ctl: .*FAILED'
+  # Its stats, from the hypervisor's counters: hello's exits went to the UART.
+  # Its stats and trace, from the hypervisor's counters and ring: traced
+  # since before the restart, hello's exits went to the UART and ended with
+  # its exit hypercall.
+  expect_line "^\[linux\] trace 'hello' on$"
+  expect_line "^\[linux\] stats 'hello': [1-9][0-9]* exits in [1-9][0-9]* ticks of CPU time$"
+  expect_line "^\[linux\]   while traced: [1-9][0-9]* ticks of CPU time, [1-9][0-9]* \([0-9.]+%\) of them handling its exits$"
+  expect_line '^\[linux\]   port 0x3f8 +0 reads +[1-9][0-9]* writes +[1-9][0-9]* ticks'
+  expect_line "^\[linux\] trace 'hello': #[0-9]+ \+[0-9]+ rip=0x[0-9a-f]+ VMCALL exit \(call 4, arg 0x0\) \([1-9][0-9]* ticks\)$"
+  expect_line "^bulkhead: partition 'linux' powered off \(ACPI S5\): exited with status 0$"
+  expect_line '^bulkhead: run ended: pass \(status 0x10\)$'
+  expect_status 0 "Bochs pass"
+}
+
 # The demo, as scripts/run boots it on a terminal (scripts/lib/demo.sh):
 # Linux on CPU 1 while, on CPU 0, the bare-metal guests run, pacer64 keeps
 # time with its own APIC timer (its lines come out during the kernel's boot:
@@ -120,6 +170,8 @@ expect ^\[linux\] bulkhead-linux: shell
 quiet 2
 send uname -r; echo typed-$((6 * 7))\r
 expect ^\[linux\] typed-42$
+send bulkheadctl list\r
+expect ^\[linux\]  6 intruder +stopped
 send poweroff\r
 expect ^bulkhead: run ended:
 INPUT
@@ -129,6 +181,9 @@ INPUT
   expect_line '^bulkhead: 7 partitions ready, 1 refused$'
   expect_linux_boot linux
   expect_line "^\[linux\] 6\.[0-9]+\.[0-9]+-[0-9]+-cloud-amd64$"
+  # The control partition's tool, typed in its shell: every partition, as the hypervisor sees it.
+  expect_line '^\[linux\]  0 linux +ready +1 +192M .* 1 control$'
+  expect_line '^\[linux\]  6 intruder +stopped +0 +4M ' 
   # Both CPUs at once: the pacer's seconds come out between the kernel's
   # first line and its /init.
   expect_order "^\[linux\] \[ *[0-9.]+\] Linux version" '^\[pacer\] pacer: second 10$' \

@@ -98,7 +98,7 @@ __attribute__((unused)) static void ioapic_write(uint32_t index, uint32_t value)
 }
 
 /* LFENCE first: the TSC is read after everything before it has finished. */
-static uint64_t rdtsc(void) {
+__attribute__((unused)) static uint64_t rdtsc(void) {
     uint32_t lo, hi;
     __asm__ volatile("lfence\n rdtsc" : "=a"(lo), "=d"(hi)::"memory");
     return ((uint64_t)hi << 32) | lo;

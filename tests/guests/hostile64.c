@@ -2,29 +2,11 @@
    never get away with. Bulkhead must stop it with a one-line reason while the
    other partitions run on. None of them should ever reach the final exit. */
 #include "guest.h"
+#include "map64.h"
 
 #define OUTSIDE_SMALL_PARTITIONS 0x3fe00000ull  /* 1022 MiB: beyond any test partition */
 #define HYPERVISOR_IMAGE_HOST_ADDRESS 0x100000ull /* where bulkhead.elf lives in host memory */
 #define COM2 0x2f8u
-#define PTE_PRESENT_WRITABLE_LARGE 0x83ull
-#define PTE_ADDRESS_MASK 0x000ffffffffff000ull
-#define PAGE_2M_SHIFT 21
-#define ENTRY_INDEX_MASK 0x1ffull
-
-/* Bulkhead's boot page tables map only the partition's own memory. A guest
-   is free to map any guest-physical address in its own page tables; that is
-   how it would try to reach memory that is not its own. This maps the 2 MiB
-   page at `gpa` (below 1 GiB) identically, so the access reaches the EPT. */
-__attribute__((unused)) static void map_2m(uint64_t gpa) {
-    uint64_t cr3;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-    uint64_t* pml4 = (uint64_t*)(cr3 & PTE_ADDRESS_MASK);
-    uint64_t* pdpt = (uint64_t*)(pml4[0] & PTE_ADDRESS_MASK);
-    uint64_t* pd = (uint64_t*)(pdpt[0] & PTE_ADDRESS_MASK);
-    pd[(gpa >> PAGE_2M_SHIFT) & ENTRY_INDEX_MASK] = gpa | PTE_PRESENT_WRITABLE_LARGE;
-    __asm__ volatile("invlpg (%0)" ::"r"(gpa) : "memory");
-}
-
 int guest_main(void) {
 #if defined(ATTACK_READ_OTHER)
     /* Another partition's kernel image holds this text. Scan every byte of

@@ -47,7 +47,7 @@ static void cpuid_checks(void) {
     check("cpuid 0x40000000 spells BulkheadHV",
           r[1] == BH_CPUID_SIGNATURE_EBX && r[2] == BH_CPUID_SIGNATURE_ECX && r[3] == BH_CPUID_SIGNATURE_EDX);
     cpuid(BH_CPUID_LEAF_ABI, 0, r);
-    check("cpuid 0x40000001 gives ABI 1.2", r[0] == BH_ABI_VERSION);
+    check("cpuid 0x40000001 gives ABI 1.3", r[0] == BH_ABI_VERSION);
     cpuid(BH_CPUID_LEAF_TIMING, 0, r);
     print("probe: the TSC runs at ");
     print_dec(r[0]);
@@ -120,7 +120,7 @@ static void xsetbv_checks(void) {
 
 static void hypercall_checks(void) {
     char name[16];
-    check("abi_version is 1.2", bh_abi_version() == (long)BH_ABI_VERSION);
+    check("abi_version is 1.3", bh_abi_version() == (long)BH_ABI_VERSION);
     check("an unknown call returns BH_E_UNKNOWN_CALL", bh_hypercall3(99, 0, 0, 0) == BH_E_UNKNOWN_CALL);
     check("a buffer outside the partition returns BH_E_BAD_ADDRESS",
           bh_console_write((const void*)OUTSIDE_ANY_PARTITION, 8) == BH_E_BAD_ADDRESS);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "include/bulkhead/hypercall.h"
@@ -23,8 +24,15 @@ struct FakePlane {
         uint32_t by;
     };
     std::vector<Request> requests;
+    std::vector<std::pair<uint32_t, bool>> traces;
     int64_t answer = 0;
-    ControlPlane plane{this, &FakePlane::count, &FakePlane::describe, &FakePlane::request};
+    ControlPlane plane{this,
+                       &FakePlane::count,
+                       &FakePlane::describe,
+                       &FakePlane::request,
+                       &FakePlane::stats,
+                       &FakePlane::set_trace,
+                       &FakePlane::read_trace};
 
     static size_t count(void*) { return 3; }
     static void describe(void*, uint32_t id, bh_partition_status& out) {
@@ -38,6 +46,19 @@ struct FakePlane {
         plane->requests.push_back({id, op, by});
         return plane->answer;
     }
+    static void stats(void*, uint32_t id, bh_partition_stats& out) {
+        out.exits = 100 + id;
+        out.by_reason[10] = {7, 700};   // CPUID
+        out.port_count = 1;
+        out.ports[0] = {0x3f8, 0, 1, 2, 30};
+    }
+    static void set_trace(void* self, uint32_t id, bool on) { static_cast<FakePlane*>(self)->traces.push_back({id, on}); }
+    // Partition `id` has id + 1 traced exits, sequences 1 ...
+    static size_t read_trace(void*, uint32_t id, bh_trace_entry* out, size_t capacity) {
+        size_t n = 0;
+        for (; n < id + 1 && n < capacity; ++n) out[n] = bh_trace_entry{n + 1, 0, 0x1000 + n, 0, {0, 0}, 5, 10, static_cast<unsigned short>(id)};
+        return n;
+    }
 };
 
 struct Harness {
@@ -46,7 +67,9 @@ struct Harness {
     FakePlane fake;
     HypercallContext context{{memory.data(), memory.size()}, uart, nullptr, nullptr, 1, "ctl", &fake.plane};
 
-    HypercallResult call(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0) { return handle_hypercall(nr, a0, a1, 0, context); }
+    HypercallResult call(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0) {
+        return handle_hypercall(nr, a0, a1, a2, context);
+    }
     bh_partition_status entry(uint64_t gpa, size_t i) {
         bh_partition_status s;
         std::memcpy(&s, memory.data() + gpa + i * sizeof s, sizeof s);
@@ -56,15 +79,74 @@ struct Harness {
 
 constexpr uint64_t kRequestCalls[] = {BH_HC_CONTROL_PAUSE, BH_HC_CONTROL_RESUME, BH_HC_CONTROL_STOP,
                                       BH_HC_CONTROL_RESTART, BH_HC_CONTROL_START};
+constexpr uint64_t kAllControlCalls[] = {BH_HC_CONTROL_LIST,  BH_HC_CONTROL_PAUSE, BH_HC_CONTROL_RESUME,
+                                         BH_HC_CONTROL_STOP,  BH_HC_CONTROL_RESTART, BH_HC_CONTROL_START,
+                                         BH_HC_CONTROL_STATS, BH_HC_CONTROL_TRACE, BH_HC_CONTROL_TRACE_READ};
 
 }  // namespace
 
 TEST_CASE("every control call is refused for a partition without the capability") {
     Harness h;
     h.context.control = nullptr;
-    CHECK(h.call(BH_HC_CONTROL_LIST, 0x1000, 4).value == BH_E_NOT_PERMITTED);
-    for (uint64_t nr : kRequestCalls) CHECK(h.call(nr, 0).value == BH_E_NOT_PERMITTED);
+    for (uint64_t nr : kAllControlCalls) CHECK(h.call(nr, 0, 0x1000, 4096).value == BH_E_NOT_PERMITTED);
     CHECK(h.fake.requests.empty());
+    CHECK(h.fake.traces.empty());
+}
+
+TEST_CASE("hypercalls from guest user mode are refused unless the partition allows them") {
+    Harness h;
+    h.context.cpl = 3;
+    for (uint64_t nr : kAllControlCalls) CHECK(h.call(nr, 0, 0x1000, 4096).value == BH_E_NOT_PERMITTED);
+    CHECK(h.call(BH_HC_ABI_VERSION).value == BH_E_NOT_PERMITTED);
+    CHECK(h.fake.requests.empty());
+    h.context.user_mode_allowed = true;
+    CHECK(h.call(BH_HC_ABI_VERSION).value == BH_ABI_VERSION);
+    CHECK(h.call(BH_HC_CONTROL_PAUSE, 2).value == 0);
+    CHECK(h.fake.requests.size() == 1);
+}
+
+TEST_CASE("stats copy the whole structure for an existing partition only") {
+    Harness h;
+    constexpr uint64_t kSize = sizeof(bh_partition_stats);
+    CHECK(h.call(BH_HC_CONTROL_STATS, 3, 0x1000, kSize).value == BH_E_NO_SUCH_PARTITION);
+    CHECK(h.call(BH_HC_CONTROL_STATS, 1, 0x1000, kSize - 1).value == BH_E_BAD_ARGUMENT);
+    CHECK(h.call(BH_HC_CONTROL_STATS, 1, 0x1000, BH_MAX_TRANSFER + 1).value == BH_E_TOO_LARGE);
+    CHECK(h.call(BH_HC_CONTROL_STATS, 1, h.memory.size() - kSize + 1, kSize).value == BH_E_BAD_ADDRESS);
+    CHECK(h.call(BH_HC_CONTROL_STATS, 2, 0x1000, BH_MAX_TRANSFER).value == static_cast<int64_t>(kSize));
+    bh_partition_stats s;
+    std::memcpy(&s, h.memory.data() + 0x1000, sizeof s);
+    CHECK(s.exits == 102);
+    CHECK(s.by_reason[10].count == 7);
+    CHECK(s.by_reason[10].ticks == 700);
+    CHECK(s.port_count == 1);
+    CHECK(s.ports[0].key == 0x3f8);
+    CHECK(s.ports[0].ticks == 30);
+}
+
+TEST_CASE("trace switches take 0 or 1 for an existing partition") {
+    Harness h;
+    CHECK(h.call(BH_HC_CONTROL_TRACE, 0, 1).value == 0);
+    CHECK(h.call(BH_HC_CONTROL_TRACE, 2, 0).value == 0);
+    CHECK(h.call(BH_HC_CONTROL_TRACE, 2, 2).value == BH_E_BAD_ARGUMENT);
+    CHECK(h.call(BH_HC_CONTROL_TRACE, 3, 1).value == BH_E_NO_SUCH_PARTITION);
+    REQUIRE(h.fake.traces.size() == 2);
+    CHECK(h.fake.traces[0] == std::make_pair(0u, true));
+    CHECK(h.fake.traces[1] == std::make_pair(2u, false));
+}
+
+TEST_CASE("trace reads copy at most the capacity, inside the partition") {
+    Harness h;
+    constexpr uint64_t kEntry = sizeof(bh_trace_entry);
+    CHECK(h.call(BH_HC_CONTROL_TRACE_READ, 2, 0x1000, 8).value == 3);
+    bh_trace_entry e;
+    std::memcpy(&e, h.memory.data() + 0x1000 + 2 * kEntry, sizeof e);
+    CHECK(e.sequence == 3);
+    CHECK(e.rip == 0x1002);
+    CHECK(h.call(BH_HC_CONTROL_TRACE_READ, 2, 0x2000, 2).value == 2);
+    CHECK(h.call(BH_HC_CONTROL_TRACE_READ, 2, 0x2000, 0).value == BH_E_BAD_ARGUMENT);
+    CHECK(h.call(BH_HC_CONTROL_TRACE_READ, 2, 0x2000, BH_MAX_TRANSFER / kEntry + 1).value == BH_E_TOO_LARGE);
+    CHECK(h.call(BH_HC_CONTROL_TRACE_READ, 2, h.memory.size() - kEntry, 2).value == BH_E_BAD_ADDRESS);
+    CHECK(h.call(BH_HC_CONTROL_TRACE_READ, 9, 0x2000, 2).value == BH_E_NO_SUCH_PARTITION);
 }
 
 TEST_CASE("list copies every partition's status and returns the count") {

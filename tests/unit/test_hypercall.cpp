@@ -26,10 +26,10 @@ struct Harness {
 
 }  // namespace
 
-TEST_CASE("the ABI version is 1.2") {
+TEST_CASE("the ABI version is 1.3") {
     Harness h;
     auto r = h.call(BH_HC_ABI_VERSION);
-    CHECK(r.value == 0x10002);
+    CHECK(r.value == 0x10003);
     CHECK(r.action == HypercallAction::Resume);
 }
 
