@@ -1,7 +1,9 @@
 // The VM-exit table: the basic exit reason (Intel SDM Vol. 3D, Appendix C)
 // indexes an array of handlers. Every reason without a handler gets
 // fail_stop, which stops only the offending partition, with the reason, the
-// qualification, the guest RIP and a register dump.
+// qualification, the guest RIP and a register dump. vmx_handle_exit, at the
+// end, is where every exit arrives: one branch sends a traced partition's
+// exits through the exit trace (vmm/exit_tracing.hpp) on their way.
 #include "arch/x86_64/cpu.hpp"
 #include "kernel/log.hpp"
 #include "vmm/exit_tracing.hpp"
@@ -92,10 +94,6 @@ ExitAction fail_stop(ExitContext& exit) {
     return ExitAction::Stop;
 }
 
-}  // namespace
-
-namespace {
-
 // Counts the exit and runs its handler: the whole of an untraced exit.
 [[gnu::always_inline]] inline ExitAction run_handler(Partition& partition, unsigned basic) {
     ExitCounters& counters = partition.counters;
@@ -135,11 +133,6 @@ void charge_handling_time(ExitCounters& counters, unsigned basic, uint64_t ticks
     return action;
 }
 
-}  // namespace
-
-ExitAction dispatch_exit(Partition& partition) { return run_handler(partition, basic_exit_reason()); }
-
-namespace {
 // The registers live inside the partition's Vcpu, so they lead to the
 // partition without any per-CPU lookup.
 Partition& partition_of(GuestRegisters* registers) {

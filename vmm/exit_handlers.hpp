@@ -32,8 +32,6 @@ struct ExitContext {
 
 using ExitHandler = ExitAction (*)(ExitContext&);
 
-// Runs the handler for the current VM exit (the current VMCS is the partition's).
-ExitAction dispatch_exit(Partition& partition);
 
 
 // The handlers, by file.

@@ -1,6 +1,7 @@
 // The exit-trace ring and the decoding of its entries (vmm/exit_trace.hpp).
 #include "vmm/exit_trace.hpp"
 
+#include "arch/x86_64/register_names.hpp"
 #include "kernel/format.hpp"
 #include "vmm/hypercall_names.hpp"
 
@@ -15,10 +16,7 @@ using x86::vmx::ExitReason;
 using x86::vmx::InterruptionInfo;
 using x86::vmx::IoQualification;
 
-constexpr const char* kGprNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                     "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-
-const char* gpr_name(x86::vmx::Gpr gpr) { return kGprNames[static_cast<unsigned>(gpr) & 0xf]; }
+using x86::gpr_name;
 
 constexpr uint64_t kByteBits = 8;
 

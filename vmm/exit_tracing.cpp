@@ -3,6 +3,7 @@
 
 #include "arch/x86_64/cpu.hpp"
 #include "kernel/log.hpp"
+#include "kernel/lib/spinlock.hpp"
 #include "kernel/madt.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/vmcs.hpp"
@@ -78,28 +79,31 @@ uint64_t traced_cpu_ticks(const Partition& p) {
 
 const TraceRing& trace_ring(size_t cpu) { return g_rings[cpu]; }
 
+// The snapshot buffer is one, shared by the CPUs that print (a fault dump
+// on any CPU, the monitor on the boot CPU): its lock waits, never drops a
+// dump. Interrupts are off in the hypervisor, so no printer is interrupted
+// by another on its own CPU.
+namespace {
+Spinlock g_print_lock;
+TraceEntry g_printed[TraceRing::kEntries];
+}  // namespace
+
 void print_trace(const Partition& p, size_t count, const char* why) {
-    static TraceEntry entries[TraceRing::kEntries];   // the console lock is not held here: one reader at a time
-    static volatile bool busy = false;
-    if (__atomic_exchange_n(&busy, true, __ATOMIC_ACQUIRE)) {
-        log_warn("trace: another CPU is printing a trace; try again");
-        return;
-    }
+    SpinlockGuard guard(g_print_lock);
     if (count > TraceRing::kEntries) count = TraceRing::kEntries;
-    const size_t n = g_rings[p.config.cpu].snapshot(p.id, entries, count);
+    const size_t n = g_rings[p.config.cpu].snapshot(p.id, g_printed, count);
     if (n == 0) {
         log_info("trace '%s' (%s): no exits recorded%s", p.config.name, why,
                  p.tracing ? "" : "; tracing is off (monitor: trace NAME on; configuration: trace=yes)");
-    } else {
-        log_info("trace '%s' (%s): last %zu exits on CPU %u, oldest first; +ticks since the first", p.config.name,
-                 why, n, p.config.cpu);
-        char line[256];
-        for (size_t i = 0; i < n; ++i) {
-            describe_trace_entry(entries[i], entries[0].tsc, line, sizeof line);
-            log_info("trace '%s': %s", p.config.name, line);
-        }
+        return;
     }
-    __atomic_store_n(&busy, false, __ATOMIC_RELEASE);
+    log_info("trace '%s' (%s): last %zu exits on CPU %u, oldest first; +ticks since the first", p.config.name, why, n,
+             p.config.cpu);
+    char line[256];
+    for (size_t i = 0; i < n; ++i) {
+        describe_trace_entry(g_printed[i], g_printed[0].tsc, line, sizeof line);
+        log_info("trace '%s': %s", p.config.name, line);
+    }
 }
 
 }  // namespace bulkhead

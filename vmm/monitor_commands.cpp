@@ -152,15 +152,26 @@ bool copy_target(const Words& w, size_t i, MonitorCommand& c) {
     return true;
 }
 
-// A decimal number in [1, max]; false for anything else (no sign, no overflow).
-bool parse_count(const char* text, size_t length, uint64_t max, uint64_t& out) {
-    if (length == 0 || length > 6) return false;
+constexpr uint64_t kDecimalBase = 10;
+// Enough for any count or id the monitor takes; few enough that nothing overflows.
+constexpr size_t kMaxDecimalDigits = 6;
+
+// A plain decimal number: digits only (no sign, no blanks), at most kMaxDecimalDigits.
+bool parse_decimal(const char* text, size_t length, uint64_t& out) {
+    if (length == 0 || length > kMaxDecimalDigits) return false;
     uint64_t value = 0;
     for (size_t i = 0; i < length; ++i) {
         if (text[i] < '0' || text[i] > '9') return false;
-        value = value * 10 + static_cast<uint64_t>(text[i] - '0');
+        value = value * kDecimalBase + static_cast<uint64_t>(text[i] - '0');
     }
-    if (value == 0 || value > max) return false;
+    out = value;
+    return true;
+}
+
+// A count in [1, max].
+bool parse_count(const char* text, size_t length, uint64_t max, uint64_t& out) {
+    uint64_t value = 0;
+    if (!parse_decimal(text, length, value) || value == 0 || value > max) return false;
     out = value;
     return true;
 }
@@ -214,19 +225,12 @@ uint64_t tenths_of_percent(uint64_t part, uint64_t whole) {
 }
 
 long find_partition(const char* target, const char* const* names, size_t count) {
-    uint64_t id = 0;
     const size_t length = strlen(target);
     // A name wins: names may be all digits ("42"), ids always are.
     for (size_t i = 0; i < count; ++i)
         if (strlen(names[i]) == length && memcmp(names[i], target, length) == 0) return static_cast<long>(i);
-    bool numeric = length != 0;
-    for (size_t i = 0; i < length; ++i) numeric = numeric && target[i] >= '0' && target[i] <= '9';
-    if (numeric) {
-        if (length > 6) return -1;
-        for (size_t i = 0; i < length; ++i) id = id * 10 + static_cast<uint64_t>(target[i] - '0');
-        return id < count ? static_cast<long>(id) : -1;
-    }
-    return -1;
+    uint64_t id = 0;
+    return parse_decimal(target, length, id) && id < count ? static_cast<long>(id) : -1;
 }
 
 }  // namespace bulkhead

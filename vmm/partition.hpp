@@ -36,8 +36,9 @@ struct ExitCounters {
     uint64_t total_handling_ticks;
     KeyedCounters ports;            // I/O exits by port (vmm/exit_statistics.hpp)
     KeyedCounters msrs;             // RDMSR/WRMSR exits by MSR
-    // Where the current exit's handling time goes besides its reason: the
-    // port's or MSR's counts, once the handler has counted them; else `unkeyed`.
+    // Where a traced exit's handling time goes besides its reason: the
+    // port's or MSR's counts once the handler has counted them; `unkeyed`
+    // (reset before each traced exit) for exits without a port or MSR.
     KeyedCount* charge_to;
     KeyedCount unkeyed;
     void count_port(uint16_t port, bool write) { charge_to = &ports.count(port, write); }

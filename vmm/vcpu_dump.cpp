@@ -16,8 +16,6 @@ using x86::vmx::FieldAccess;
 using x86::vmx::FieldType;
 using x86::vmx::VmcsField;
 
-constexpr const char* kGprNames[kGprCount] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 constexpr size_t kGprsPerLine = 4;
 constexpr size_t kFieldsPerLine = 3;
 
@@ -30,7 +28,7 @@ void print_registers(const Partition& p) {
             const auto gpr = static_cast<Gpr>(i);
             // RSP lives in the VMCS (GuestRsp below), not in the saved registers.
             const uint64_t value = gpr == Gpr::Rsp ? vmcs::read(VmcsField::GuestRsp) : r[gpr];
-            used += format(line + used, sizeof line - used, "%s%-3s=%016lx", i == first ? "" : " ", kGprNames[i],
+            used += format(line + used, sizeof line - used, "%s%-3s=%016lx", i == first ? "" : " ", x86::gpr_name(gpr),
                            value);
         }
         log_info("vcpu '%s': %s", p.config.name, line);

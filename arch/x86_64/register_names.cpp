@@ -6,6 +6,11 @@ namespace bulkhead::x86 {
 
 namespace {
 
+// In the x86 register numbering (vmx::Gpr).
+constexpr const char* kGprNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                     "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+constexpr size_t kGprNameCount = sizeof kGprNames / sizeof kGprNames[0];
+
 constexpr BitName kCr0[] = {{0, "PE"}, {1, "MP"}, {2, "EM"}, {3, "TS"},  {4, "ET"},  {5, "NE"},
                             {16, "WP"}, {18, "AM"}, {29, "NW"}, {30, "CD"}, {31, "PG"}};
 constexpr BitName kCr4[] = {{0, "VME"},        {1, "PVI"},     {2, "TSD"},   {3, "DE"},      {4, "PSE"},
@@ -28,6 +33,11 @@ constexpr BitNames names_of(const BitName (&bits)[N]) {
 constexpr unsigned kBits = 64;
 
 }  // namespace
+
+const char* gpr_name(vmx::Gpr gpr) {
+    const auto index = static_cast<size_t>(gpr);
+    return index < kGprNameCount ? kGprNames[index] : "?";
+}
 
 BitNames cr0_bit_names() { return names_of(kCr0); }
 BitNames cr4_bit_names() { return names_of(kCr4); }

@@ -76,6 +76,13 @@ send trace beat sideways\r
 expect ^bulkhead: monitor: usage: trace NAME \[on\|off\|COUNT\]
 send pause nosuch\r
 expect ^bulkhead: monitor: no partition 'nosuch'
+# Line noise: an arrow key, stray erases, a huge id, a count out of range.
+send \x1b[A\x7f\x7fstats 99999999999\r
+expect ^bulkhead: monitor: no partition '99999999999'
+send trace beat 0\r
+expect ^bulkhead: monitor: usage: trace NAME
+send xx\x15list\r
+expect ^bulkhead: monitor:  3 spare
 send resume beat\r
 expect ^bulkhead: monitor: cannot resume 'beat': it is (ready|waiting)$
 send pause beat\r
@@ -104,6 +111,9 @@ expect ^bulkhead: monitor: trace 'beat' off
 send vcpu spare\r
 expect ^bulkhead: vcpu 'spare': .*GuestRip=0x
 expect ^bulkhead: vcpu 'spare': cr0 read shadow
+# Beat is on CPU 0 with the monitor: its CPU prints it between turns.
+send vcpu beat\r
+expect ^bulkhead: vcpu 'beat': .*GuestRip=0x
 send start late\r
 expect ^\[late\] hello from a 64-bit ELF guest$
 send start late\r

@@ -143,9 +143,11 @@ int show_list(const Partitions& list) {
     return 0;
 }
 
+// "12.3%" (the monitor prints its shares the same way).
 std::string share(unsigned long long part, unsigned long long whole) {
+    constexpr uint64_t kTenths = 10;
     const uint64_t t = tenths_of_percent(part, whole);
-    return std::to_string(t / 10) + "." + std::to_string(t % 10) + "%";
+    return std::to_string(t / kTenths) + "." + std::to_string(t % kTenths) + "%";
 }
 
 void show_keyed(const char* kind, const bh_keyed_count* counts, unsigned n, const bh_keyed_count& others,
