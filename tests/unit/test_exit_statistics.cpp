@@ -50,3 +50,20 @@ TEST_CASE("keys beyond the table's room share the others' counts; nothing is los
         if (all[i].key == 0xc0000000) found = all[i].writes == 1;
     CHECK(found);
 }
+
+TEST_CASE("count returns the counts it added to, so a handler's time can be charged there") {
+    KeyedCounters c;
+    KeyedCount& uart = c.count(0x3f8, true);
+    uart.ticks += 250;
+    c.count(0x3f8, false).ticks += 50;
+    KeyedCount top[1];
+    REQUIRE(c.busiest(top, 1) == 1);
+    CHECK(top[0].key == 0x3f8);
+    CHECK(top[0].ticks == 300);
+    // Once the table is full, further keys share the others' counts and ticks.
+    for (uint32_t key = 0; key < KeyedCounters::kSlots; ++key) c.count(0x1000 + key, false);
+    KeyedCount& rest = c.count(0x9999, false);
+    CHECK(&rest == &c.others());
+    rest.ticks += 7;
+    CHECK(c.others().ticks == 7);
+}
