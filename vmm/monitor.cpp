@@ -7,7 +7,6 @@
 #include "kernel/lib/string.hpp"
 #include "kernel/lib/units.hpp"
 #include "kernel/log.hpp"
-#include "kernel/tsc.hpp"
 #include "vmm/exit_tracing.hpp"
 #include "vmm/monitor_commands.hpp"
 #include "vmm/partition.hpp"
@@ -21,7 +20,6 @@ namespace {
 MonitorLineEditor g_editor;
 constexpr const char* kRequester = "the monitor";
 constexpr size_t kBusiestShown = 8;
-constexpr uint64_t kMicrosecondsPerMillisecond = 1000;
 
 // "12.3%" of a tenths-of-a-percent figure.
 struct Percent {

@@ -26,7 +26,6 @@ namespace bulkhead {
 
 namespace {
 
-constexpr uint64_t kMicrosecondsPerMillisecond = 1000;
 constexpr uint64_t kNever = ~0ull;
 
 const x86::VmxCapabilities* g_caps = nullptr;

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "include/bulkhead/hypercall.h"
+#include "kernel/lib/units.hpp"
 #include "vmm/exit_trace.hpp"
 #include "vmm/monitor_commands.hpp"
 
@@ -127,8 +128,6 @@ bool fetch_list(const Buffer& b, Partitions& out) {
     return true;
 }
 
-constexpr unsigned long long kMicrosecondsPerMillisecond = 1000;
-constexpr unsigned long long kBytesPerMiB = 1024 * 1024;
 
 int show_list(const Partitions& list) {
     std::printf("%2s %-16s %-11s %3s %8s %11s %11s %10s %6s\n", "id", "name", "state", "cpu", "memory", "uptime-ms",
@@ -136,7 +135,7 @@ int show_list(const Partitions& list) {
     for (size_t i = 0; i < list.count; ++i) {
         const bh_partition_status& s = list.entries[i];
         std::printf("%2u %-16s %-11s %3u %7lluM %11llu %11llu %10llu %6u%s\n", s.id, s.name, state_name(s.state),
-                    s.cpu, s.memory_bytes / kBytesPerMiB, s.uptime_us / kMicrosecondsPerMillisecond,
+                    s.cpu, s.memory_bytes / kMiB, s.uptime_us / kMicrosecondsPerMillisecond,
                     s.cpu_time_us / kMicrosecondsPerMillisecond, s.exits, s.starts,
                     (s.flags & BH_PARTITION_CONTROL) ? " control" : "");
     }
