@@ -1,12 +1,10 @@
 // The monitor's commands on the running hypervisor (vmm/monitor.hpp).
 #include "vmm/monitor.hpp"
 
-#include "arch/x86_64/cpu.hpp"
 #include "include/bulkhead/hypercall.h"
-#include "kernel/format.hpp"
 #include "kernel/lib/string.hpp"
-#include "kernel/lib/units.hpp"
 #include "kernel/log.hpp"
+#include "vmm/control_report.hpp"
 #include "vmm/exit_tracing.hpp"
 #include "vmm/monitor_commands.hpp"
 #include "vmm/partition.hpp"
@@ -19,19 +17,8 @@ namespace {
 
 MonitorLineEditor g_editor;
 constexpr const char* kRequester = "the monitor";
-constexpr size_t kBusiestShown = 8;
 
-// "12.3%" of a tenths-of-a-percent figure.
-struct Percent {
-    char text[12];
-};
-Percent percent(uint64_t part, uint64_t whole) {
-    constexpr uint64_t kTenths = 10;
-    const uint64_t t = tenths_of_percent(part, whole);
-    Percent p{};
-    format(p.text, sizeof p.text, "%lu.%lu%%", t / kTenths, t % kTenths);
-    return p;
-}
+void print_line(void*, const char* line) { log_monitor("%s", line); }
 
 Partition* resolve(const char* target) {
     static const char* names[kMaxPartitions];
@@ -55,52 +42,21 @@ void show_help() {
 
 void show_list() {
     const ControlPlane& control = control_plane();
-    log_monitor("%2s %-16s %-11s %3s %8s %11s %11s %10s %6s", "id", "name", "state", "cpu", "memory", "uptime-ms",
-                "cpu-ms", "exits", "starts");
+    report_list_header(print_line, nullptr);
     for (size_t i = 0; i < partition_count(); ++i) {
-        bh_partition_status s{};
-        control.describe(control.context, static_cast<uint32_t>(i), s);
-        const Partition& p = partition_at(i);
-        log_monitor("%2u %-16s %-11s %3u %7lluM %11llu %11llu %10llu %6u%s%s", s.id, s.name, to_string(p.state), s.cpu,
-                    s.memory_bytes / kMiB, s.uptime_us / kMicrosecondsPerMillisecond,
-                    s.cpu_time_us / kMicrosecondsPerMillisecond, s.exits, s.starts, p.config.control ? " control" : "",
-                    p.tracing ? " traced" : "");
+        bh_partition_status status{};
+        control.describe(control.context, static_cast<uint32_t>(i), status);
+        report_list_row(status, partition_at(i).tracing ? " traced" : "", print_line, nullptr);
     }
 }
 
-void show_busiest(const char* kind, const KeyedCounters& counters, uint64_t cpu_ticks) {
-    KeyedCount top[kBusiestShown];
-    const size_t n = counters.busiest(top, kBusiestShown);
-    for (size_t i = 0; i < n; ++i)
-        log_monitor("  %s %#-10x %10lu reads %10lu writes %14lu ticks %7s", kind, top[i].key, top[i].reads,
-                    top[i].writes, top[i].ticks, percent(top[i].ticks, cpu_ticks).text);
-    const KeyedCount& rest = counters.others();
-    if (rest.total() != 0)
-        log_monitor("  %s others     %10lu reads %10lu writes %14lu ticks %7s", kind, rest.reads, rest.writes,
-                    rest.ticks, percent(rest.ticks, cpu_ticks).text);
-}
-
-// Counts are kept for every exit; handling times only for traced ones, as
-// a share of the CPU time the partition had while traced.
+// The control partition's figures (bulkheadctl prints the same).
 void show_stats(const Partition& p) {
-    const ExitCounters& c = p.counters;
-    const uint64_t cpu_ticks = p.cpu_time.ticks(x86::read_tsc());
-    const uint64_t traced = traced_cpu_ticks(p);
-    log_monitor("stats '%s': %lu exits in %lu ticks of CPU time", p.config.name, c.total, cpu_ticks);
-    if (traced == 0)
-        log_monitor("  handling times are measured while it is traced: 'trace %s on', then 'stats %s' again",
-                    p.config.name, p.config.name);
-    else
-        log_monitor("  while traced: %lu ticks of CPU time, %lu (%s) of them handling its exits", traced,
-                    c.total_handling_ticks, percent(c.total_handling_ticks, traced).text);
-    log_monitor("  %-40s %10s %14s %7s", "exit reason", "count", "ticks", "share");
-    for (unsigned r = 0; r < x86::vmx::kExitReasonCount; ++r) {
-        if (c.by_reason[r] == 0) continue;
-        log_monitor("  %-40s %10lu %14lu %7s", x86::vmx::to_string(static_cast<x86::vmx::ExitReason>(r)),
-                    c.by_reason[r], c.handling_ticks[r], percent(c.handling_ticks[r], traced).text);
-    }
-    show_busiest("port", c.ports, traced);
-    show_busiest("MSR ", c.msrs, traced);
+    static bh_partition_stats stats;   // the monitor runs on one CPU, one command at a time
+    stats = bh_partition_stats{};
+    const ControlPlane& control = control_plane();
+    control.stats(control.context, p.id, stats);
+    report_stats(p.config.name, stats, "trace", print_line, nullptr);
 }
 
 void request(Partition& p, ControlOp op) {

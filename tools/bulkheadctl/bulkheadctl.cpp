@@ -10,7 +10,8 @@
 //   bulkheadctl trace NAME [COUNT]
 //
 // NAME is a partition's name or id. The words are parsed by the monitor's
-// own parser (vmm/monitor_commands.cpp) and the trace is decoded by the
+// own parser (vmm/monitor_commands.cpp), `list` and `stats` are printed by
+// its own formatter (vmm/control_report.cpp) and the trace is decoded by the
 // hypervisor's own decoder (vmm/exit_trace.cpp), so both say the same.
 //
 // Hypercall buffers are guest-physical addresses. A Linux program knows
@@ -30,7 +31,7 @@
 #include <string>
 
 #include "include/bulkhead/hypercall.h"
-#include "kernel/lib/units.hpp"
+#include "vmm/control_report.hpp"
 #include "vmm/exit_trace.hpp"
 #include "vmm/monitor_commands.hpp"
 
@@ -93,19 +94,6 @@ bool map_buffer(Buffer& b) {
     return true;
 }
 
-const char* state_name(unsigned state) {
-    switch (state) {
-        case BH_STATE_NOT_STARTED: return "not-started";
-        case BH_STATE_READY: return "ready";
-        case BH_STATE_PAUSED: return "paused";
-        case BH_STATE_HALTED: return "halted";
-        case BH_STATE_EXITED: return "exited";
-        case BH_STATE_STOPPED: return "stopped";
-        case BH_STATE_WAITING: return "waiting";
-        default: return "unknown";
-    }
-}
-
 struct Partitions {
     bh_partition_status entries[BH_MAX_TRANSFER / sizeof(bh_partition_status)];
     const char* names[BH_MAX_TRANSFER / sizeof(bh_partition_status)];
@@ -129,34 +117,12 @@ bool fetch_list(const Buffer& b, Partitions& out) {
 }
 
 
+void print_line(void*, const char* line) { std::printf("%s\n", line); }
+
 int show_list(const Partitions& list) {
-    std::printf("%2s %-16s %-11s %3s %8s %11s %11s %10s %6s\n", "id", "name", "state", "cpu", "memory", "uptime-ms",
-                "cpu-ms", "exits", "starts");
-    for (size_t i = 0; i < list.count; ++i) {
-        const bh_partition_status& s = list.entries[i];
-        std::printf("%2u %-16s %-11s %3u %7lluM %11llu %11llu %10llu %6u%s\n", s.id, s.name, state_name(s.state),
-                    s.cpu, s.memory_bytes / kMiB, s.uptime_us / kMicrosecondsPerMillisecond,
-                    s.cpu_time_us / kMicrosecondsPerMillisecond, s.exits, s.starts,
-                    (s.flags & BH_PARTITION_CONTROL) ? " control" : "");
-    }
+    report_list_header(print_line, nullptr);
+    for (size_t i = 0; i < list.count; ++i) report_list_row(list.entries[i], "", print_line, nullptr);
     return 0;
-}
-
-// "12.3%" (the monitor prints its shares the same way).
-std::string share(unsigned long long part, unsigned long long whole) {
-    constexpr uint64_t kTenths = 10;
-    const uint64_t t = tenths_of_percent(part, whole);
-    return std::to_string(t / kTenths) + "." + std::to_string(t % kTenths) + "%";
-}
-
-void show_keyed(const char* kind, const bh_keyed_count* counts, unsigned n, const bh_keyed_count& others,
-                unsigned long long cpu) {
-    for (unsigned i = 0; i < n; ++i)
-        std::printf("  %s %#-10x %10llu reads %10llu writes %14llu ticks %7s\n", kind, counts[i].key, counts[i].reads,
-                    counts[i].writes, counts[i].ticks, share(counts[i].ticks, cpu).c_str());
-    if (others.reads + others.writes != 0)
-        std::printf("  %s others     %10llu reads %10llu writes %14llu ticks %7s\n", kind, others.reads, others.writes,
-                    others.ticks, share(others.ticks, cpu).c_str());
 }
 
 int show_stats(const Buffer& b, const bh_partition_status& p) {
@@ -167,22 +133,7 @@ int show_stats(const Buffer& b, const bh_partition_status& p) {
     }
     bh_partition_stats s;
     std::memcpy(&s, b.page, sizeof s);
-    const unsigned long long traced = s.traced_cpu_ticks;
-    std::printf("stats '%s': %llu exits in %llu ticks of CPU time\n", p.name, s.exits, s.cpu_ticks);
-    if (traced == 0)
-        std::printf("  handling times are measured while it is traced: 'bulkheadctl trace %s on'\n", p.name);
-    else
-        std::printf("  while traced: %llu ticks of CPU time, %llu (%s) of them handling its exits\n", traced,
-                    s.handling_ticks, share(s.handling_ticks, traced).c_str());
-    std::printf("  %-40s %10s %14s %7s\n", "exit reason", "count", "ticks", "share");
-    for (unsigned reason = 0; reason < BH_STATS_REASONS; ++reason) {
-        if (s.by_reason[reason].count == 0) continue;
-        std::printf("  %-40s %10llu %14llu %7s\n", x86::vmx::to_string(static_cast<x86::vmx::ExitReason>(reason)),
-                    s.by_reason[reason].count, s.by_reason[reason].ticks,
-                    share(s.by_reason[reason].ticks, traced).c_str());
-    }
-    show_keyed("port", s.ports, s.port_count < BH_STATS_KEYS ? s.port_count : BH_STATS_KEYS, s.other_ports, traced);
-    show_keyed("MSR ", s.msrs, s.msr_count < BH_STATS_KEYS ? s.msr_count : BH_STATS_KEYS, s.other_msrs, traced);
+    report_stats(p.name, s, "bulkheadctl trace", print_line, nullptr);
     return 0;
 }
 
